@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto'
+import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { type Config } from './config.js'
+import errorHandler from './http/plugins/error-handler.js'
+import swagger from './http/plugins/swagger.js'
+import datasetRoutes from './http/routes/datasets.js'
+import metaRoutes from './http/routes/meta.js'
+import { validatorCompiler } from './http/validation.js'
+import { type DatasetResolver } from './source/types.js'
+
+/** What the app needs besides the config; tests inject loggers and resolvers here. */
+export interface AppOptions {
+  /** A pino logger or Fastify logger options; false for silence (default). */
+  readonly logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance']
+  /** Looks up dataset splits in mounted Kiln projects. */
+  readonly resolver?: DatasetResolver
+}
+
+/** Build the service (plugins, routes, error handling) without listening. */
+export async function buildApp (config: Pick<Config, 'bodyLimit'>, options: AppOptions = {}): Promise<FastifyInstance> {
+  const logger = options.logger ?? false
+  const isInstance = typeof logger === 'object' && logger !== null && 'child' in logger && typeof logger.child === 'function'
+  const app = Fastify({
+    ...(isInstance ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] } : { logger: logger as FastifyServerOptions['logger'] }),
+    bodyLimit: config.bodyLimit,
+    // Accept a caller's request id, otherwise make one; it is echoed back and on every log line.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  // The API speaks JSON only: anything else is a clear 415, not a confusing schema error.
+  app.removeContentTypeParser('text/plain')
+  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+
+  await app.register(errorHandler, { bodyLimit: config.bodyLimit })
+  await app.register(swagger)
+  await app.register(metaRoutes)
+  await app.register(datasetRoutes, { resolver: options.resolver })
+  return app
+}

@@ -1,0 +1,71 @@
+import { Ajv } from 'ajv'
+import { Type, type Static } from 'typebox'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/**
+ * Every environment variable the service reads, with its default. Validated once at start-up;
+ * nothing else in the code reads `process.env`.
+ */
+export const ConfigSchema = Type.Object({
+  /** TCP port to listen on (0 picks a free one). */
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on (0 picks a free port).' }),
+  /** Interface to bind; 127.0.0.1 keeps a dev server private, containers use 0.0.0.0. */
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to bind; use 0.0.0.0 in a container.' }),
+  /** pino log level. */
+  LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info', description: 'pino log level.' }),
+  /** Largest accepted request body in bytes: 128 MiB holds about 50,000 typical Kiln runs inline. */
+  BODY_LIMIT: Type.Integer({
+    minimum: 1024,
+    default: 128 * 1024 * 1024,
+    description: 'Largest request body in bytes (default 128 MiB, about 50,000 typical Kiln runs inline); larger bodies get 413.'
+  }),
+  /** Log format: pretty when a person watches a terminal, JSON otherwise. */
+  LOG_FORMAT: Type.Enum(['auto', 'json', 'pretty'] as const, {
+    default: 'auto',
+    description: 'auto: pretty on a terminal, JSON otherwise.'
+  })
+}, { additionalProperties: true })
+
+/** The raw, validated environment. */
+export type Env = Static<typeof ConfigSchema>
+
+/** The service's configuration, as the app and server use it. */
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly logLevel: Env['LOG_LEVEL']
+  readonly bodyLimit: number
+  readonly logFormat: Env['LOG_FORMAT']
+}
+
+/** A configuration problem found at start-up: the message names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+// Environment values are strings: coercion is wanted here (and only here, params and querystrings aside).
+const validateEnv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, strict: false }).compile(ConfigSchema)
+
+/** Validate the environment and apply defaults; throws ConfigError naming each invalid variable. */
+export function loadConfig (env: Readonly<Record<string, string | undefined>>): Config {
+  const known = Object.keys(ConfigSchema.properties)
+  const values: Record<string, unknown> = {}
+  for (const key of known) {
+    const value = env[key]
+    // An empty variable means "use the default", as in most twelve-factor services.
+    if (value !== undefined && value !== '') values[key] = value
+  }
+  if (!validateEnv(values)) {
+    const problems = (validateEnv.errors ?? []).map((e) => `${e.instancePath.slice(1) || 'environment'} ${e.message ?? 'is invalid'}`)
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`)
+  }
+  const parsed = values as Env
+  return {
+    port: parsed.PORT,
+    host: parsed.HOST,
+    logLevel: parsed.LOG_LEVEL,
+    bodyLimit: parsed.BODY_LIMIT,
+    logFormat: parsed.LOG_FORMAT
+  }
+}

@@ -1,0 +1,44 @@
+import createError from '@fastify/error'
+import { type FormatErrorCode } from './format/index.js'
+
+const codes: string[] = []
+
+/** createError, remembering the code so the catalogue can be listed and checked. */
+function defineError<C extends string, S extends number, A extends unknown[]> (code: C, message: string, statusCode: S) {
+  codes.push(code)
+  return createError<C, S, A>(code, message, statusCode)
+}
+
+/**
+ * The error catalogue: every error the API answers with, by code. Codes carry the `KEX_` prefix
+ * and are part of the API contract (the README's error table lists them).
+ */
+export const ValidationFailedError = defineError<'KEX_VALIDATION_FAILED', 400, [string]>('KEX_VALIDATION_FAILED', '%s', 400)
+export const InvalidJsonBodyError = defineError<'KEX_INVALID_JSON_BODY', 400, [string]>('KEX_INVALID_JSON_BODY', 'Request body is not valid JSON: %s', 400)
+export const BadRequestError = defineError<'KEX_BAD_REQUEST', 400, [string]>('KEX_BAD_REQUEST', '%s', 400)
+export const DatasetIdMismatchError = defineError<'KEX_DATASET_ID_MISMATCH', 400, [string, string]>(
+  'KEX_DATASET_ID_MISMATCH', 'dataset_split.id %s does not match the dataset id %s in the URL', 400)
+export const IncompleteInlineBodyError = defineError<'KEX_INCOMPLETE_INLINE_BODY', 400, []>(
+  'KEX_INCOMPLETE_INLINE_BODY', 'An inline export needs both dataset_split and task_runs', 400)
+export const DatasetNotFoundError = defineError<'KEX_DATASET_NOT_FOUND', 404, [string]>('KEX_DATASET_NOT_FOUND', '%s', 404)
+export const RouteNotFoundError = defineError<'KEX_ROUTE_NOT_FOUND', 404, [string, string]>('KEX_ROUTE_NOT_FOUND', 'Route %s %s not found', 404)
+export const BodyTooLargeError = defineError<'KEX_BODY_TOO_LARGE', 413, [number]>(
+  'KEX_BODY_TOO_LARGE', 'Request body is larger than the limit of %d bytes (BODY_LIMIT)', 413)
+export const UnsupportedMediaTypeError = defineError<'KEX_UNSUPPORTED_MEDIA_TYPE', 415, [string]>(
+  'KEX_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type %s: send application/json', 415)
+export const InternalError = defineError<'KEX_INTERNAL', 500, []>('KEX_INTERNAL', 'Internal server error', 500)
+
+/** How each formatter error code is answered: status and API code. */
+export const DATA_ERRORS: Record<FormatErrorCode, { readonly statusCode: 404 | 422, readonly code: string }> = {
+  SPLIT_NOT_FOUND: { statusCode: 404, code: 'KEX_SPLIT_NOT_FOUND' },
+  TASK_RUN_NOT_FOUND: { statusCode: 422, code: 'KEX_TASK_RUN_NOT_FOUND' },
+  TASK_RUN_INVALID: { statusCode: 422, code: 'KEX_TASK_RUN_INVALID' },
+  THINKING_INSTRUCTIONS_REQUIRED: { statusCode: 422, code: 'KEX_THINKING_INSTRUCTIONS_REQUIRED' },
+  OUTPUT_NOT_JSON: { statusCode: 422, code: 'KEX_OUTPUT_NOT_JSON' },
+  OUTPUT_NOT_FINITE: { statusCode: 422, code: 'KEX_OUTPUT_NOT_FINITE' },
+  OUTPUT_NOT_SUPPORTED: { statusCode: 422, code: 'KEX_OUTPUT_NOT_SUPPORTED' },
+  UNENCODABLE_TEXT: { statusCode: 422, code: 'KEX_UNENCODABLE_TEXT' }
+}
+
+/** Every code the API can answer with (documented, and checked for the prefix by a test). */
+export const ERROR_CODES: readonly string[] = [...codes, ...Object.values(DATA_ERRORS).map((e) => e.code)]

@@ -1,0 +1,187 @@
+import {
+  FormatError,
+  createLineFormatter,
+  exportFileName,
+  type DataStrategy,
+  type DatasetFormat,
+  type FormatErrorCode
+} from '../format/index.js'
+import { type DatasetSource } from '../source/types.js'
+
+/** The per-request export parameters (Kiln's `dump_to_file` arguments plus the formatter's). */
+export interface ExportParams {
+  readonly splitName: string
+  readonly format: DatasetFormat
+  readonly dataStrategy: DataStrategy
+  readonly systemMessage: string
+  readonly thinkingInstructions: string | null
+}
+
+/** One run the export refused, and why. */
+export interface RunProblem {
+  readonly runId: string
+  readonly code: FormatErrorCode
+  readonly message: string
+}
+
+/** Tuning knobs; the defaults suit the service. */
+export interface PrepareOptions {
+  /** Lines kept from the checking pass so small exports are formatted once (UTF-16 units). */
+  readonly bufferChars?: number
+  /** Size of the chunks handed to the socket (UTF-16 units). */
+  readonly chunkChars?: number
+  /** Aborts both passes when the client goes away. */
+  readonly signal?: AbortSignal
+  /** Injected HF tool-call id generator (tests). */
+  readonly randomToolCallId?: () => string
+}
+
+/** An export that passed every check: nothing left can fail but I/O. */
+export interface PreparedExport {
+  readonly fileName: string
+  readonly lineCount: number
+  /** The JSONL body in chunks of whole lines, produced on demand (backpressure-friendly). */
+  readonly chunks: AsyncIterable<string>
+}
+
+const MAX_PROBLEMS = 100
+const MAX_RUN_IDS = 1000
+const MAX_IDS_IN_MESSAGE = 20
+/** Per-run messages in `problems` are cut here so a report of 100 runs stays small. */
+const MAX_PROBLEM_MESSAGE = 1000
+
+/**
+ * Data that Kiln's formatter would reject (or that we refuse on purpose), found before any byte
+ * was sent. `code` and `message` are the first problem's in split order, as Kiln would raise it;
+ * `runIds` lists every offending run.
+ */
+export class ExportDataError extends Error {
+  override readonly name = 'ExportDataError'
+
+  constructor (
+    readonly code: FormatErrorCode,
+    message: string,
+    readonly runIds: readonly string[],
+    readonly problems: readonly RunProblem[]
+  ) {
+    super(message)
+  }
+}
+
+/** Kiln's intended (at the seed, unreachable) message, extended to several ids. */
+function missingRunsMessage (ids: readonly string[]): string {
+  if (ids.length === 1) return `Task run ${ids[0]} not found. This is required by this dataset.`
+  const more = ids.length > MAX_IDS_IN_MESSAGE ? ` and ${ids.length - MAX_IDS_IN_MESSAGE} more` : ''
+  return `Task runs ${ids.slice(0, MAX_IDS_IN_MESSAGE).join(', ')}${more} not found. They are required by this dataset.`
+}
+
+function toProblem (err: unknown, runId: string): RunProblem {
+  if (err instanceof FormatError) return { runId, code: err.code, message: err.message }
+  throw err
+}
+
+/**
+ * Check a whole export, then hand back a lazy body. Unlike Kiln, which fails on the k-th run after
+ * writing k-1 lines, every data error is found here, before the first byte: the first pass formats
+ * every run (keeping the first lines, up to `bufferChars`), the second streams them and formats the
+ * rest again, so memory stays bounded whatever the split's size.
+ */
+export async function prepareExport (
+  source: DatasetSource,
+  params: ExportParams,
+  options: PrepareOptions = {}
+): Promise<PreparedExport> {
+  const { split } = source
+  if (!Object.hasOwn(split.split_contents, params.splitName)) {
+    throw new FormatError('SPLIT_NOT_FOUND', `Split ${params.splitName} not found in dataset`)
+  }
+  const ids = split.split_contents[params.splitName] ?? []
+  const bufferChars = options.bufferChars ?? 8 * 1024 * 1024
+  const chunkChars = options.chunkChars ?? 64 * 1024
+  const { signal } = options
+  const formatLine = createLineFormatter({ ...params, randomToolCallId: options.randomToolCallId })
+
+  const problems: RunProblem[] = []
+  const badIds = new Set<string>()
+  const missingIds: string[] = []
+  let first: RunProblem | undefined
+  const buffered: string[] = []
+  let bufferedChars = 0
+  let buffering = true
+  const note = (problem: RunProblem): void => {
+    first ??= problem
+    if (problems.length < MAX_PROBLEMS) {
+      const { message } = problem
+      problems.push(message.length <= MAX_PROBLEM_MESSAGE ? problem : { ...problem, message: `${message.slice(0, MAX_PROBLEM_MESSAGE)}…` })
+    }
+    if (badIds.size < MAX_RUN_IDS) badIds.add(problem.runId)
+    if (problem.code === 'TASK_RUN_NOT_FOUND') missingIds.push(problem.runId)
+  }
+
+  for await (const batch of source.runs(ids, signal)) {
+    for (const lookup of batch) {
+      if (lookup.status === 'missing') {
+        note({ runId: lookup.id, code: 'TASK_RUN_NOT_FOUND', message: missingRunsMessage([lookup.id]) })
+        continue
+      }
+      if (lookup.status === 'invalid') {
+        note({ runId: lookup.id, code: 'TASK_RUN_INVALID', message: lookup.message })
+        continue
+      }
+      let line: string
+      try {
+        line = formatLine(lookup.run)
+      } catch (err) {
+        note(toProblem(err, lookup.id))
+        continue
+      }
+      if (buffering && first === undefined) {
+        buffered.push(line)
+        bufferedChars += line.length
+        buffering = bufferedChars < bufferChars
+      }
+    }
+  }
+  signal?.throwIfAborted()
+
+  if (first !== undefined) {
+    const message = first.code === 'TASK_RUN_NOT_FOUND' ? missingRunsMessage(missingIds) : first.message
+    throw new ExportDataError(first.code, message, [...badIds], problems)
+  }
+
+  async function * chunks (): AsyncIterable<string> {
+    let chunk = ''
+    for (const line of buffered) {
+      chunk += line
+      if (chunk.length >= chunkChars) {
+        yield chunk
+        chunk = ''
+      }
+    }
+    const rest = ids.slice(buffered.length)
+    if (rest.length > 0) {
+      for await (const batch of source.runs(rest, signal)) {
+        for (const lookup of batch) {
+          // The data changed since the check (mounted projects): fail loudly, never truncate quietly.
+          if (lookup.status !== 'found') {
+            throw new FormatError(lookup.status === 'missing' ? 'TASK_RUN_NOT_FOUND' : 'TASK_RUN_INVALID',
+              `Task run ${lookup.id} changed during the export`, lookup.id)
+          }
+          chunk += formatLine(lookup.run)
+          if (chunk.length >= chunkChars) {
+            yield chunk
+            chunk = ''
+          }
+        }
+      }
+      signal?.throwIfAborted()
+    }
+    if (chunk.length > 0) yield chunk
+  }
+
+  return {
+    fileName: exportFileName(split.name, params.splitName, params.format, params.dataStrategy),
+    lineCount: ids.length,
+    chunks: chunks()
+  }
+}

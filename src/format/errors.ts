@@ -1,0 +1,24 @@
+/** Why the formatter refused a run or a request; the HTTP layer maps each code to a status. */
+export type FormatErrorCode =
+  | 'SPLIT_NOT_FOUND'
+  | 'TASK_RUN_NOT_FOUND'
+  | 'TASK_RUN_INVALID'
+  | 'THINKING_INSTRUCTIONS_REQUIRED'
+  | 'OUTPUT_NOT_JSON'
+  | 'OUTPUT_NOT_FINITE'
+  | 'OUTPUT_NOT_SUPPORTED'
+  | 'UNENCODABLE_TEXT'
+
+/** An error the formatter raises for data Kiln would reject (or that we reject on purpose). */
+export class FormatError extends Error {
+  override readonly name = 'FormatError'
+
+  constructor (
+    readonly code: FormatErrorCode,
+    message: string,
+    /** The run that caused it, when one did. */
+    readonly runId?: string
+  ) {
+    super(message)
+  }
+}

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto'
+import { FormatError } from './errors.js'
+import { UnencodableStringError, dumpPythonJson } from './python-json.js'
+import { FORMATS, type DatasetFormat } from './registry.js'
+import { buildTrainingData, type TrainingDataOptions } from './training-data.js'
+import { type GenerateContext, type TaskRunData } from './types.js'
+
+/** Everything that decides how runs become lines. */
+export interface LineFormatterOptions extends TrainingDataOptions {
+  readonly format: DatasetFormat
+  /** Defaults to Kiln's `uuid4().hex[:9]`; tests inject a fixed one. */
+  readonly randomToolCallId?: () => string
+}
+
+/** Kiln's HF tool-call id: the first 9 hex characters of a uuid4 without dashes. */
+export function kilnToolCallId (): string {
+  const uuid = randomUUID()
+  return uuid.slice(0, 8) + uuid.slice(9, 10)
+}
+
+/**
+ * Build the function that turns one task run into one JSONL line (with its `\n`), exactly as
+ * Kiln's `dump_to_file` writes it: `json.dumps(example, ensure_ascii=False) + "\n"`.
+ * It throws FormatError, tagged with the run id, for anything Kiln would reject.
+ */
+export function createLineFormatter (options: LineFormatterOptions): (run: TaskRunData) => string {
+  const generator = FORMATS[options.format]
+  const context: GenerateContext = { randomToolCallId: options.randomToolCallId ?? kilnToolCallId }
+  return (run) => {
+    try {
+      return dumpPythonJson(generator.generate(buildTrainingData(run, options), context)) + '\n'
+    } catch (err) {
+      if (err instanceof FormatError) throw new FormatError(err.code, err.message, run.id)
+      // Python writes the lone surrogate raw and UTF-8 encoding fails; we refuse before writing.
+      if (err instanceof UnencodableStringError) throw new FormatError('UNENCODABLE_TEXT', err.message, run.id)
+      throw err
+    }
+  }
+}
+
+/** Kiln's download file name: `<dataset name> -- split-<split> -- format-<format> -- <cot|no-cot>.jsonl`. */
+export function exportFileName (datasetName: string, splitName: string, format: string, dataStrategy: string): string {
+  const cot = dataStrategy === 'final_and_intermediate' ? 'cot' : 'no-cot'
+  return `${datasetName} -- split-${splitName} -- format-${format} -- ${cot}.jsonl`
+}

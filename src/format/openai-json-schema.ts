@@ -1,0 +1,22 @@
+import { chatMessages, message } from './chat-messages.js'
+import { parseFinalOutput, quoteOutput } from './parse-output.js'
+import { dumpPythonJson } from './python-json.js'
+import { type FormatGenerator } from './types.js'
+
+/**
+ * `openai_chat_json_schema_jsonl`: like OpenAI chat, but the final output is parsed and
+ * re-serialised the Python way (whitespace normalised, key order kept, Python number spelling).
+ */
+export const openaiJsonSchema: FormatGenerator = {
+  description: 'OpenAI chat for structured tasks: the final output is re-serialised JSON text.',
+  parsesOutput: true,
+  generate: (data) => {
+    const value = parseFinalOutput(
+      data.finalOutput,
+      (pythonError) => `Invalid JSON in JSON Schema training set: ${pythonError}\nOutput Data: ${quoteOutput(data.finalOutput)}`
+    )
+    // Lone surrogates stay raw here so the line writer reports them where Python would.
+    const content = dumpPythonJson(value, { keepLoneSurrogates: true })
+    return { messages: chatMessages(data, message('assistant', content)) }
+  }
+}

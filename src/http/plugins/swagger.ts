@@ -1,0 +1,37 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import fp from 'fastify-plugin'
+
+/** The OpenAPI document's fixed part; paths come from the route schemas. */
+export const OPENAPI_INFO = {
+  title: 'kiln-export',
+  description:
+    'Streams Kiln fine-tuning datasets as provider JSONL, byte-for-byte like Kiln\'s dataset_formatter. ' +
+    'Send the dataset split and its task runs inline, or name a dataset split of a mounted Kiln project.',
+  version: '0.1.0',
+  license: { name: 'MIT', identifier: 'MIT' }
+}
+
+/**
+ * OpenAPI 3.1 document generated from the TypeBox route schemas, served at /openapi.json, and
+ * Swagger UI at /docs where a person can try an export.
+ * @see https://github.com/fastify/fastify-swagger
+ */
+export default fp(async (app) => {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: OPENAPI_INFO,
+      tags: [
+        { name: 'datasets', description: 'Export dataset splits as training files.' },
+        { name: 'meta', description: 'Formats, health and documentation.' }
+      ]
+    },
+    hideUntagged: true
+  })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: true }
+  })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}, { name: 'swagger' })

@@ -1,0 +1,87 @@
+import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { DatasetIdMismatchError, DatasetNotFoundError, IncompleteInlineBodyError } from '../../errors.js'
+import { prepareExport } from '../../export/prepare-export.js'
+import { inlineSource } from '../../source/inline.js'
+import { type DatasetResolver, type DatasetSource } from '../../source/types.js'
+import { sendJsonl } from '../jsonl-reply.js'
+import { ErrorResponseSchema } from '../schemas/error-response.js'
+import { DatasetParamsSchema, ExportRequestSchema, type ExportRequest } from '../schemas/export-request.js'
+
+/** Options of the datasets routes. */
+export interface DatasetRoutesOptions {
+  /** Looks up dataset splits in mounted projects; without it only inline exports work. */
+  readonly resolver?: DatasetResolver
+}
+
+const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
+
+async function resolveSource (id: string, body: ExportRequest, resolver: DatasetResolver | undefined): Promise<DatasetSource> {
+  if (body.dataset_split !== undefined || body.task_runs !== undefined || body.task !== undefined) {
+    if (body.dataset_split === undefined || body.task_runs === undefined) throw new IncompleteInlineBodyError()
+    if (body.dataset_split.id !== id) throw new DatasetIdMismatchError(body.dataset_split.id, id)
+    return inlineSource(body.dataset_split, body.task_runs)
+  }
+  const source = await resolver?.find(id)
+  if (source === undefined) {
+    throw new DatasetNotFoundError(resolver === undefined
+      ? `Dataset split ${id} was not sent inline and no Kiln projects are mounted: send dataset_split and task_runs in the body`
+      : `Dataset split ${id} not found in the mounted Kiln projects`)
+  }
+  return source
+}
+
+/** `POST /datasets/:id/export`: check the whole export, then stream it as JSONL. */
+const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, options) => {
+  app.post('/datasets/:id/export', {
+    schema: {
+      operationId: 'exportDataset',
+      summary: 'Export a dataset split as provider JSONL',
+      description:
+        'Formats every task run of one split, in split order, exactly as Kiln\'s DatasetFormatter.dump_to_file would, ' +
+        'and streams the lines as a chunked `application/jsonl` download. Every data error is found before the first ' +
+        'byte is sent (422 with the offending run ids). Send `dataset_split` and `task_runs` for an inline export; ' +
+        'without them the dataset split is looked up in the mounted Kiln projects.',
+      tags: ['datasets'],
+      params: DatasetParamsSchema,
+      body: ExportRequestSchema,
+      response: {
+        200: {
+          description: 'The training file, one JSON object per line (empty for an empty split).',
+          headers: {
+            'content-disposition': Type.String({ description: 'attachment with Kiln\'s file name' }),
+            'x-export-line-count': Type.String({ description: 'Number of lines in the body' })
+          },
+          content: { 'application/jsonl': { schema: Type.String({ description: 'JSONL' }) } }
+        },
+        400: errorResponse('Invalid request: schema violation, malformed JSON, or a dataset id mismatch.'),
+        404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).'),
+        413: errorResponse('Request body over BODY_LIMIT.'),
+        415: errorResponse('Content-Type is not application/json.'),
+        422: errorResponse('Data Kiln\'s formatter would reject: missing runs, invalid JSON outputs, missing thinking instructions, ...')
+      }
+    }
+  }, async (request, reply) => {
+    const { body } = request
+    const source = await resolveSource(request.params.id, body, options.resolver)
+    // Stop work for a client that went away (the response closes before it finished).
+    const controller = new AbortController()
+    reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
+    const started = performance.now()
+    const prepared = await prepareExport(source, {
+      splitName: body.split_name,
+      format: body.format,
+      dataStrategy: body.data_strategy ?? 'final_only',
+      systemMessage: body.system_message,
+      thinkingInstructions: body.thinking_instructions ?? null
+    }, { signal: controller.signal })
+    const logFields = { dataset: request.params.id, split: body.split_name, format: body.format, lines: prepared.lineCount }
+    reply.raw.once('finish', () => {
+      request.log.info({ ...logFields, ms: Math.round(performance.now() - started) }, 'export finished')
+    })
+    request.log.info(logFields, 'export started')
+    return sendJsonl(reply, prepared)
+  })
+}
+
+export default datasetRoutes

@@ -1,0 +1,17 @@
+import { Type, type Static } from 'typebox'
+
+/** The JSON body of every error answer. */
+export const ErrorResponseSchema = Type.Object({
+  statusCode: Type.Integer({ description: 'The HTTP status, repeated.' }),
+  error: Type.String({ description: 'The HTTP reason phrase.' }),
+  code: Type.String({ pattern: '^KEX_', description: 'Stable error code (see the README error table).' }),
+  message: Type.String({ description: 'What went wrong; Kiln\'s own message for data errors.' }),
+  run_ids: Type.Optional(Type.Array(Type.String(), { description: 'Every offending task-run id (up to 1000).' })),
+  problems: Type.Optional(Type.Array(Type.Object({
+    run_id: Type.String(),
+    code: Type.String(),
+    message: Type.String()
+  }), { description: 'Per-run details, in split order (up to 100).' }))
+}, { description: 'An error.' })
+
+export type ErrorResponse = Static<typeof ErrorResponseSchema>

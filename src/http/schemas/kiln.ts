@@ -1,0 +1,47 @@
+import { Type, type Static } from 'typebox'
+
+/*
+ * Kiln objects as they arrive inline. Only the fields the formatter reads are checked, with the
+ * spec's types; every other field is allowed, so files from newer Kiln versions still load (as
+ * pydantic ignores unknown keys). `additionalProperties: {...}` is used for maps instead of
+ * patternProperties so the OpenAPI document stays readable.
+ */
+
+/** Kiln TaskOutput (only `output` is read). */
+export const TaskOutputSchema = Type.Object({
+  output: Type.String({ description: 'The output text: plaintext, or JSON text for structured tasks.' })
+}, { additionalProperties: true, description: 'A Kiln TaskOutput; only `output` is read.' })
+
+/** Kiln TaskRun (`task_run.kiln`). */
+export const TaskRunSchema = Type.Object({
+  id: Type.String({ minLength: 1, description: 'The run id (12 digits in Kiln).' }),
+  input: Type.String({ description: 'The run input, passed through verbatim.' }),
+  output: TaskOutputSchema,
+  repaired_output: Type.Optional(Type.Union([TaskOutputSchema, Type.Null()], {
+    description: 'A fixed output; when present it is the training target instead of `output`.'
+  })),
+  intermediate_outputs: Type.Optional(Type.Union([
+    Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' } }),
+    Type.Null()
+  ], { description: '`reasoning` and/or `chain_of_thought` text; reasoning wins when both are set.' }))
+}, { additionalProperties: true, description: 'A Kiln TaskRun exactly as in task_run.kiln; unread fields are allowed.' })
+
+/** Kiln DatasetSplit (`dataset_split.kiln`). */
+export const DatasetSplitSchema = Type.Object({
+  id: Type.String({ minLength: 1, description: 'Must equal the dataset id in the URL.' }),
+  name: Type.String({ description: 'Used in the download file name.' }),
+  split_contents: Type.Unsafe<Record<string, string[]>>({
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'string' } },
+    description: 'Split name to task-run ids, in export order.'
+  })
+}, { additionalProperties: true, description: 'A Kiln DatasetSplit exactly as in dataset_split.kiln.' })
+
+/** Kiln Task (`task.kiln`); not read by the formatter, accepted for completeness. */
+export const TaskSchema = Type.Object({}, {
+  additionalProperties: true,
+  description: 'The Kiln Task the split belongs to (optional; not used by the formatter).'
+})
+
+export type TaskRunBody = Static<typeof TaskRunSchema>
+export type DatasetSplitBody = Static<typeof DatasetSplitSchema>

@@ -1,0 +1,25 @@
+import { type DatasetSplitData, type TaskRunData } from '../format/index.js'
+
+/** What a source found for one run id of a split. */
+export type RunLookup =
+  | { readonly id: string, readonly status: 'found', readonly run: TaskRunData }
+  | { readonly id: string, readonly status: 'missing' }
+  /** The run exists but cannot be read as a Kiln task run (mounted projects). */
+  | { readonly id: string, readonly status: 'invalid', readonly message: string }
+
+/** Where the task runs of one dataset split come from: the request body or a mounted project. */
+export interface DatasetSource {
+  /** The dataset split being exported. */
+  readonly split: DatasetSplitData
+  /**
+   * Yield one lookup per id, in the given order (ids may repeat), in batches so that a large
+   * split does not pay an await per run; stops early when `signal` aborts.
+   */
+  runs (ids: readonly string[], signal?: AbortSignal): AsyncIterable<readonly RunLookup[]>
+}
+
+/** Finds dataset splits by id in mounted Kiln projects. */
+export interface DatasetResolver {
+  /** The source for dataset split `id`, or undefined when no mounted project has it. */
+  find (id: string): Promise<DatasetSource | undefined>
+}

@@ -1,0 +1,54 @@
+/** Small, readable Kiln objects for tests that do not need the conformance fixtures. */
+
+export interface RunOptions {
+  readonly output?: string
+  readonly repaired?: string
+  readonly intermediate?: Record<string, string> | null
+  readonly input?: string
+}
+
+/** A task run as Kiln writes it (with envelope fields the formatter ignores). */
+export function kilnRun (id: string, options: RunOptions = {}): Record<string, unknown> {
+  return {
+    v: 1,
+    id,
+    created_at: '2025-02-04T10:40:06.823314',
+    created_by: 'jane',
+    input: options.input ?? `input of ${id}`,
+    input_source: { type: 'human', properties: { created_by: 'jane' } },
+    output: { v: 1, id: `o${id}`, path: null, output: options.output ?? `output of ${id}`, source: null, rating: null, model_type: 'task_output' },
+    repair_instructions: options.repaired === undefined ? null : 'fix it',
+    repaired_output: options.repaired === undefined ? null : { v: 1, id: `r${id}`, path: null, output: options.repaired, model_type: 'task_output' },
+    intermediate_outputs: options.intermediate ?? null,
+    tags: [],
+    model_type: 'task_run'
+  }
+}
+
+/** A dataset split as Kiln writes it. */
+export function kilnSplit (id: string, splitContents: Record<string, string[]>, name = 'Test split'): Record<string, unknown> {
+  return {
+    v: 1,
+    id,
+    created_at: '2025-02-04T10:46:47.960533',
+    created_by: 'jane',
+    name,
+    description: null,
+    splits: [],
+    split_contents: splitContents,
+    filter: null,
+    model_type: 'dataset_split'
+  }
+}
+
+/** An inline export body for the given runs, all in split `train`. */
+export function inlineBody (runs: Array<Record<string, unknown>>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    split_name: 'train',
+    format: 'openai_chat_jsonl',
+    system_message: 'Be brief.',
+    dataset_split: kilnSplit('100000000001', { train: runs.map((r) => String(r.id)) }),
+    task_runs: runs,
+    ...overrides
+  }
+}

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs'
+import SwaggerParser from '@apidevtools/swagger-parser'
+import { describe, expect, it } from 'vitest'
+import { DATASET_FORMATS } from '../src/format/index.js'
+import { renderOpenApi } from '../scripts/openapi-document.js'
+import { startServer } from './helpers/server.js'
+
+const committed = readFileSync(new URL('../openapi/openapi.json', import.meta.url), 'utf8')
+
+describe('the OpenAPI document', () => {
+  it('is in sync with the routes (run `npm run openapi` when this fails)', async () => {
+    expect(await renderOpenApi()).toBe(committed)
+  })
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const api = await SwaggerParser.validate(JSON.parse(committed) as never)
+    expect(api.info.title).toBe('kiln-export')
+  })
+
+  it('derives the format enum from the format registry', () => {
+    const doc = JSON.parse(committed) as {
+      paths: Record<string, { post?: { requestBody: { content: { 'application/json': { schema: { properties: { format: { enum: string[] } } } } } } } }>
+    }
+    const schema = doc.paths['/datasets/{id}/export']?.post?.requestBody.content['application/json'].schema
+    expect(schema?.properties.format.enum).toEqual(DATASET_FORMATS)
+  })
+
+  it('is served at /openapi.json and Swagger UI at /docs', async () => {
+    const { client } = await startServer()
+    const json = await client.request({ method: 'GET', path: '/openapi.json' })
+    expect(json.statusCode).toBe(200)
+    expect(await json.body.text()).toBe(JSON.stringify(JSON.parse(committed)))
+    const docs = await client.request({ method: 'GET', path: '/docs/' })
+    expect(docs.statusCode).toBe(200)
+    expect(docs.headers['content-type']).toMatch(/text\/html/)
+    expect(await docs.body.text()).toContain('swagger-ui')
+  })
+})
