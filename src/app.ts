@@ -7,14 +7,14 @@ import swagger from './http/plugins/swagger.js'
 import datasetRoutes from './http/routes/datasets.js'
 import metaRoutes from './http/routes/meta.js'
 import { validatorCompiler } from './http/validation.js'
-import { type DatasetResolver } from './source/types.js'
+import { type DatasetCatalog } from './source/types.js'
 
 /** What the app needs besides the config; tests inject loggers and resolvers here. */
 export interface AppOptions {
   /** A pino logger or Fastify logger options; false for silence (default). */
   readonly logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance']
-  /** Looks up dataset splits in mounted Kiln projects. */
-  readonly resolver?: DatasetResolver
+  /** The mounted Kiln projects (dataset lookup and listing). */
+  readonly catalog?: DatasetCatalog
 }
 
 /** Build the service (plugins, routes, error handling) without listening. */
@@ -38,6 +38,6 @@ export async function buildApp (config: Pick<Config, 'bodyLimit'>, options: AppO
   await app.register(errorHandler, { bodyLimit: config.bodyLimit })
   await app.register(swagger)
   await app.register(metaRoutes)
-  await app.register(datasetRoutes, { resolver: options.resolver })
+  await app.register(datasetRoutes, { catalog: options.catalog })
   return app
 }

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
 import { Type, type Static } from 'typebox'
 
@@ -20,6 +22,13 @@ export const ConfigSchema = Type.Object({
     default: 128 * 1024 * 1024,
     description: 'Largest request body in bytes (default 128 MiB, about 50,000 typical Kiln runs inline); larger bodies get 413.'
   }),
+  /** Folder of mounted Kiln projects; unset means the example project shipped in the repo. */
+  KILN_PROJECTS_DIR: Type.Optional(Type.String({
+    minLength: 1,
+    // No `..` segments: the one folder the service may read should be named plainly.
+    pattern: '^(?!(.*[/\\\\])?\\.\\.([/\\\\]|$))',
+    description: 'A Kiln project folder (holds project.kiln) or a folder of project folders; read-only. Default: examples/kiln-project.'
+  })),
   /** Log format: pretty when a person watches a terminal, JSON otherwise. */
   LOG_FORMAT: Type.Enum(['auto', 'json', 'pretty'] as const, {
     default: 'auto',
@@ -37,7 +46,12 @@ export interface Config {
   readonly logLevel: Env['LOG_LEVEL']
   readonly bodyLimit: number
   readonly logFormat: Env['LOG_FORMAT']
+  /** Absolute path of the mounted Kiln projects folder. */
+  readonly projectsDir: string
 }
+
+/** The example Kiln project shipped in the repo (src/ and dist/ both sit one level below the root). */
+export const EXAMPLE_PROJECT_DIR = fileURLToPath(new URL('../examples/kiln-project', import.meta.url))
 
 /** A configuration problem found at start-up: the message names every bad variable. */
 export class ConfigError extends Error {
@@ -66,6 +80,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     host: parsed.HOST,
     logLevel: parsed.LOG_LEVEL,
     bodyLimit: parsed.BODY_LIMIT,
-    logFormat: parsed.LOG_FORMAT
+    logFormat: parsed.LOG_FORMAT,
+    projectsDir: parsed.KILN_PROJECTS_DIR === undefined ? EXAMPLE_PROJECT_DIR : resolve(parsed.KILN_PROJECTS_DIR)
   }
 }

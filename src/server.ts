@@ -1,7 +1,9 @@
+import { stat } from 'node:fs/promises'
 import closeWithGrace from 'close-with-grace'
 import { pino, type LoggerOptions } from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { KilnProjects } from './source/kiln-project.js'
 
 function loggerOptions (config: Config): LoggerOptions {
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY)
@@ -25,8 +27,15 @@ async function main (): Promise<void> {
     }
     throw err
   }
+  const isFolder = await stat(config.projectsDir).then((s) => s.isDirectory(), () => false)
+  if (!isFolder) {
+    process.stderr.write(`kiln-export: KILN_PROJECTS_DIR is not a readable folder: ${config.projectsDir}\n`)
+    process.exit(2)
+  }
   const logger = pino(loggerOptions(config))
-  const app = await buildApp(config, { logger })
+  const catalog = new KilnProjects(config.projectsDir)
+  logger.info({ projectsDir: config.projectsDir, projects: (await catalog.projectDirs()).length }, 'serving mounted Kiln projects')
+  const app = await buildApp(config, { logger, catalog })
   closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'shutting down after an error')
     else logger.info({ signal }, 'shutting down')

@@ -243,12 +243,15 @@ function scanNumber (start: number): PyNumber {
   } else {
     throw fail('Expecting value', start)
   }
+  const intEnd = i
   let isFloat = false
+  let hasExponent = false
   if (i + 1 < len && src.charCodeAt(i) === 0x2e && isDigit(src.charCodeAt(i + 1))) {
     isFloat = true
     i += 2
     while (i < len && isDigit(src.charCodeAt(i))) i++
   }
+  const fracEnd = i
   if (i + 1 < len) {
     c = src.charCodeAt(i)
     if (c === 0x65 || c === 0x45) {
@@ -258,7 +261,7 @@ function scanNumber (start: number): PyNumber {
       if (i + 1 < len && (c === 0x2d || c === 0x2b)) i++
       const digitsStart = i
       while (i < len && isDigit(src.charCodeAt(i))) i++
-      if (i > digitsStart) isFloat = true
+      if (i > digitsStart) isFloat = hasExponent = true
       else i = eStart
     }
   }
@@ -272,8 +275,30 @@ function scanNumber (start: number): PyNumber {
     }
     return new PyNumber(text === '-0' ? '0' : text, true)
   }
+  if (!hasExponent && isReprSpelled(negative ? start + 1 : start, intEnd, fracEnd)) return new PyNumber(text, true)
   const x = Number(text)
   return new PyNumber(formatFloat(x), Number.isFinite(x))
+}
+
+/**
+ * Fast path: whether the fixed-notation float literal src[intStart, fracEnd) (`int.frac`, no
+ * exponent) is already spelled the way Python's repr spells its value, so converting and formatting
+ * can be skipped. That holds when it has at most 15 significant digits (any such decimal is the
+ * shortest round-trip spelling of its double, as DBL_DIG = 15), no trailing zero in the fraction
+ * except a lone ".0", and a decimal exponent in [-4, 15] (Python's fixed-notation range).
+ */
+function isReprSpelled (intStart: number, intEnd: number, fracEnd: number): boolean {
+  const intLen = intEnd - intStart
+  const fracStart = intEnd + 1
+  const fracLen = fracEnd - fracStart
+  if (fracLen === 1 && src.charCodeAt(fracStart) === 0x30) return intLen <= 15 // "N.0", "0.0", "-0.0"
+  if (src.charCodeAt(fracEnd - 1) === 0x30) return false
+  if (intLen === 1 && src.charCodeAt(intStart) === 0x30) {
+    let firstNonZero = fracStart
+    while (src.charCodeAt(firstNonZero) === 0x30) firstNonZero++
+    return firstNonZero - fracStart <= 3 && fracEnd - firstNonZero <= 15
+  }
+  return intLen + fracLen <= 15
 }
 
 /** CPython's scanstring_unicode (strict). `quote` is the index of the opening quote. */
@@ -458,6 +483,17 @@ function quoteRaw (s: string): string {
 }
 
 function quote (s: string): string {
+  const n = s.length
+  if (n <= 64) {
+    // Short strings (keys, roles, ...): a plain scan beats a call into the runtime.
+    let i = 0
+    while (i < n) {
+      const c = s.charCodeAt(i)
+      if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) break
+      i++
+    }
+    if (i === n) return '"' + s + '"'
+  }
   // For well-formed strings JSON.stringify escapes exactly like Python's ensure_ascii=False encoder
   // (\" \\ \b \f \n \r \t, other C0 controls as lowercase \u00xx, nothing else).
   if (s.isWellFormed()) return JSON.stringify(s)
@@ -500,14 +536,16 @@ function dumpValue (v: PyDumpable, level: number): string {
   }
   let out = '{'
   if (isDumpMap(v)) {
-    for (const [key, item] of v) {
-      if (out.length > 1) out += ', '
-      out += quote(key) + ': ' + dumpValue(item, level)
+    let sep = ''
+    for (const entry of v) {
+      out += sep + quote(entry[0]) + ': ' + dumpValue(entry[1], level)
+      sep = ', '
     }
   } else {
+    let sep = ''
     for (const key of Object.keys(v)) {
-      if (out.length > 1) out += ', '
-      out += quote(key) + ': ' + dumpValue(v[key] as PyDumpable, level)
+      out += sep + quote(key) + ': ' + dumpValue(v[key] as PyDumpable, level)
+      sep = ', '
     }
   }
   return out + '}'

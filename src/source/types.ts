@@ -23,3 +23,25 @@ export interface DatasetResolver {
   /** The source for dataset split `id`, or undefined when no mounted project has it. */
   find (id: string): Promise<DatasetSource | undefined>
 }
+
+/** A split name of a dataset split, with how many runs it lists. */
+export interface SplitSummary {
+  readonly name: string
+  readonly run_count: number
+}
+
+/** A dataset split of a mounted project, as the listing routes show it. */
+export interface DatasetSummary {
+  readonly id: string
+  readonly name: string
+  readonly description: string | null
+  readonly project: { readonly id: string, readonly name: string }
+  readonly task: { readonly id: string, readonly name: string, readonly structured_output: boolean }
+  readonly splits: SplitSummary[]
+}
+
+/** Mounted projects that can also be listed (GET /datasets). */
+export interface DatasetCatalog extends DatasetResolver {
+  list (): Promise<DatasetSummary[]>
+  describe (id: string): Promise<DatasetSummary | undefined>
+}

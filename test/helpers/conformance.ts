@@ -60,14 +60,7 @@ export function loadFixtures (): Fixture[] {
 /** The export request body of a case: its parameters plus the fixture's inline Kiln objects. */
 export function requestBody (fixture: Fixture, testCase: ConformanceCase): Record<string, unknown> {
   const inline = JSON.parse(readFileSync(join(fixture.dir, testCase.inline_request), 'utf8')) as Record<string, unknown>
-  return {
-    split_name: testCase.split_name,
-    format: testCase.format,
-    data_strategy: testCase.data_strategy,
-    system_message: testCase.system_message,
-    thinking_instructions: testCase.thinking_instructions,
-    ...inline
-  }
+  return { ...exportParams(testCase), ...inline }
 }
 
 /** Formats that parse the final output as JSON (where we refuse NaN/Infinity on purpose). */
@@ -107,4 +100,15 @@ export function expectedHasNonFinite (format: string, expected: string): boolean
     const text = last?.tool_calls?.[0]?.function.arguments ?? last?.content ?? ''
     return hasBareNonFinite(text)
   })
+}
+
+/** The export parameters of a case alone: the body of a mounted-project export. */
+export function exportParams (testCase: ConformanceCase): Record<string, unknown> {
+  return {
+    split_name: testCase.split_name,
+    format: testCase.format,
+    data_strategy: testCase.data_strategy,
+    system_message: testCase.system_message,
+    thinking_instructions: testCase.thinking_instructions
+  }
 }

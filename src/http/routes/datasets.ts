@@ -3,16 +3,34 @@ import { Type } from 'typebox'
 import { DatasetIdMismatchError, DatasetNotFoundError, IncompleteInlineBodyError } from '../../errors.js'
 import { prepareExport } from '../../export/prepare-export.js'
 import { inlineSource } from '../../source/inline.js'
-import { type DatasetResolver, type DatasetSource } from '../../source/types.js'
+import { type DatasetCatalog, type DatasetResolver, type DatasetSource } from '../../source/types.js'
 import { sendJsonl } from '../jsonl-reply.js'
 import { ErrorResponseSchema } from '../schemas/error-response.js'
 import { DatasetParamsSchema, ExportRequestSchema, type ExportRequest } from '../schemas/export-request.js'
 
 /** Options of the datasets routes. */
 export interface DatasetRoutesOptions {
-  /** Looks up dataset splits in mounted projects; without it only inline exports work. */
-  readonly resolver?: DatasetResolver
+  /** The mounted Kiln projects; without it only inline exports work. */
+  readonly catalog?: DatasetCatalog
 }
+
+const SplitSummarySchema = Type.Object({
+  name: Type.String({ description: 'A split name (key of split_contents).' }),
+  run_count: Type.Integer({ description: 'How many run ids the split lists.' })
+})
+
+const DatasetSummarySchema = Type.Object({
+  id: Type.String({ description: 'Dataset split id: use it in /datasets/{id}/export.' }),
+  name: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  project: Type.Object({ id: Type.String(), name: Type.String() }),
+  task: Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    structured_output: Type.Boolean({ description: 'True when the task has an output JSON schema (use a JSON format).' })
+  }),
+  splits: Type.Array(SplitSummarySchema)
+})
 
 const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
 
@@ -33,6 +51,32 @@ async function resolveSource (id: string, body: ExportRequest, resolver: Dataset
 
 /** `POST /datasets/:id/export`: check the whole export, then stream it as JSONL. */
 const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, options) => {
+  const { catalog } = options
+
+  app.get('/datasets', {
+    schema: {
+      operationId: 'listDatasets',
+      summary: 'List the dataset splits of the mounted Kiln projects',
+      description: 'Every dataset split found under KILN_PROJECTS_DIR, read fresh from disk on each call.',
+      tags: ['datasets'],
+      response: { 200: Type.Object({ datasets: Type.Array(DatasetSummarySchema) }) }
+    }
+  }, async () => ({ datasets: catalog === undefined ? [] : await catalog.list() }))
+
+  app.get('/datasets/:id', {
+    schema: {
+      operationId: 'getDataset',
+      summary: 'Describe one dataset split of the mounted Kiln projects',
+      tags: ['datasets'],
+      params: DatasetParamsSchema,
+      response: { 200: DatasetSummarySchema, 400: errorResponse('Invalid id.'), 404: errorResponse('Unknown dataset split.') }
+    }
+  }, async (request) => {
+    const summary = await catalog?.describe(request.params.id)
+    if (summary === undefined) throw new DatasetNotFoundError(`Dataset split ${request.params.id} not found in the mounted Kiln projects`)
+    return summary
+  })
+
   app.post('/datasets/:id/export', {
     schema: {
       operationId: 'exportDataset',
@@ -63,7 +107,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
     }
   }, async (request, reply) => {
     const { body } = request
-    const source = await resolveSource(request.params.id, body, options.resolver)
+    const source = await resolveSource(request.params.id, body, catalog)
     // Stop work for a client that went away (the response closes before it finished).
     const controller = new AbortController()
     reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { DATA_STRATEGIES, DATASET_FORMATS } from '../../format/index.js'
-import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from './kiln.js'
+import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from '../../source/kiln-schemas.js'
 
 /** `:id` of the dataset routes: a Kiln dataset split id. */
 export const DatasetParamsSchema = Type.Object({

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox'
 
 /*
- * Kiln objects as they arrive inline. Only the fields the formatter reads are checked, with the
+ * Kiln objects, inline in a request or read from a mounted project. Only the fields the formatter reads are checked, with the
  * spec's types; every other field is allowed, so files from newer Kiln versions still load (as
  * pydantic ignores unknown keys). `additionalProperties: {...}` is used for maps instead of
  * patternProperties so the OpenAPI document stays readable.
@@ -45,3 +45,27 @@ export const TaskSchema = Type.Object({}, {
 
 export type TaskRunBody = Static<typeof TaskRunSchema>
 export type DatasetSplitBody = Static<typeof DatasetSplitSchema>
+
+/** The fields of project.kiln shown in listings. */
+export const ProjectFileSchema = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  name: Type.String()
+}, { additionalProperties: true })
+
+/** The fields of task.kiln shown in listings. */
+export const TaskFileSchema = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  name: Type.String(),
+  output_json_schema: Type.Optional(Type.Union([Type.String(), Type.Null()]))
+}, { additionalProperties: true })
+
+/** The fields of dataset_split.kiln shown in listings. */
+export const DatasetSplitFileSchema = Type.Object({
+  ...DatasetSplitSchema.properties,
+  description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  filter: Type.Optional(Type.Union([Type.String(), Type.Null()]))
+}, { additionalProperties: true })
+
+export type ProjectFile = Static<typeof ProjectFileSchema>
+export type TaskFile = Static<typeof TaskFileSchema>
+export type DatasetSplitFile = Static<typeof DatasetSplitFileSchema>

@@ -1,0 +1,99 @@
+import { constants } from 'node:fs'
+import { lstat, open, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+
+/*
+ * Low-level, path-safe reads of a mounted Kiln project. Every rule of "nothing outside the
+ * mounted folder is ever read" lives here:
+ * - folders are found by listing their parent (readdir), never by joining a request's id;
+ * - symbolic links are never followed: listed entries that are links are skipped, a run folder
+ *   is checked with lstat, and files are opened with O_NOFOLLOW;
+ * - the only name taken from data (a run id from a split file) must be one plain path segment.
+ */
+
+/** Why a Kiln file could not be read. */
+export class KilnFileError extends Error {
+  override readonly name = 'KilnFileError'
+
+  constructor (readonly reason: 'missing' | 'link' | 'unreadable' | 'not_json', message: string) {
+    super(message)
+  }
+}
+
+const NOFOLLOW_READ = constants.O_RDONLY | constants.O_NOFOLLOW
+
+/** True when `name` is a single, ordinary path segment (no separators, NUL, `.` or `..`). */
+export function isPlainSegment (name: string): boolean {
+  return name.length > 0 && name.length <= 255 && name !== '.' && name !== '..' && !/[/\\\0]/.test(name)
+}
+
+/** The names of the real (non-link) subfolders of `dir`; an absent folder has none. */
+export async function listFolders (dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true })
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name)
+  } catch (err) {
+    if (isNotFound(err)) return []
+    throw err
+  }
+}
+
+function isNotFound (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+/** Read a file's text without following a link at its last component. */
+export async function readTextNoFollow (path: string): Promise<string> {
+  let handle
+  try {
+    handle = await open(path, NOFOLLOW_READ)
+  } catch (err) {
+    const code = (err as { code?: unknown }).code
+    if (isNotFound(err)) throw new KilnFileError('missing', 'file not found')
+    if (code === 'ELOOP') throw new KilnFileError('link', 'is a symbolic link (links are not followed)')
+    throw new KilnFileError('unreadable', `cannot be read (${String(code ?? 'error')})`)
+  }
+  try {
+    return await handle.readFile('utf8')
+  } catch (err) {
+    throw new KilnFileError('unreadable', `cannot be read (${String((err as { code?: unknown }).code ?? 'error')})`)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Read and parse a `.kiln` JSON file (no link followed). */
+export async function readKilnJson (path: string): Promise<unknown> {
+  const text = await readTextNoFollow(path)
+  try {
+    return JSON.parse(text) as unknown
+  } catch (err) {
+    throw new KilnFileError('not_json', `is not valid JSON (${(err as Error).message})`)
+  }
+}
+
+/** True when `dir/name` holds a regular file `file` (links not followed). */
+export async function hasKilnFile (dir: string, file: string): Promise<boolean> {
+  try {
+    return (await lstat(join(dir, file))).isFile()
+  } catch {
+    return false
+  }
+}
+
+/** Read `<folder>/<segment>/<file>` where `segment` comes from data: it must be plain and not a link. */
+export async function readChildKilnJson (folder: string, segment: string, file: string): Promise<unknown> {
+  if (!isPlainSegment(segment)) throw new KilnFileError('missing', 'is not a valid id')
+  const dir = join(folder, segment)
+  try {
+    const stat = await lstat(dir)
+    if (stat.isSymbolicLink()) throw new KilnFileError('link', 'is a symbolic link (links are not followed)')
+    if (!stat.isDirectory()) throw new KilnFileError('missing', 'file not found')
+  } catch (err) {
+    if (err instanceof KilnFileError) throw err
+    if (isNotFound(err)) throw new KilnFileError('missing', 'file not found')
+    throw new KilnFileError('unreadable', 'cannot be read')
+  }
+  return readKilnJson(join(dir, file))
+}

@@ -1,0 +1,185 @@
+import { join } from 'node:path'
+import { Ajv, type ValidateFunction } from 'ajv'
+import { type TSchema } from 'typebox'
+import { type DatasetSplitData, type TaskRunData } from '../format/index.js'
+import { KilnFileError, hasKilnFile, listFolders, readChildKilnJson, readKilnJson } from './kiln-files.js'
+import {
+  DatasetSplitFileSchema,
+  ProjectFileSchema,
+  TaskFileSchema,
+  TaskRunSchema,
+  type DatasetSplitFile,
+  type ProjectFile,
+  type TaskFile
+} from './kiln-schemas.js'
+import { type DatasetCatalog, type DatasetSource, type DatasetSummary, type RunLookup } from './types.js'
+
+/** A located dataset split: its parsed file and the folders around it. */
+interface FoundSplit {
+  readonly split: DatasetSplitFile
+  readonly taskDir: string
+  readonly projectDir: string
+}
+
+const ajv = new Ajv({ coerceTypes: false, removeAdditional: false, allErrors: false, strict: false })
+function validator<T> (schema: TSchema): ValidateFunction<T> {
+  return ajv.compile(schema) as ValidateFunction<T>
+}
+const isProject = validator<ProjectFile>(ProjectFileSchema)
+const isTask = validator<TaskFile>(TaskFileSchema)
+const isSplit = validator<DatasetSplitFile>(DatasetSplitFileSchema)
+const isTaskRun = validator<TaskRunData>(TaskRunSchema)
+
+/** How many run files one export reads at once: enough to hide latency, few enough to stay flat. */
+const DEFAULT_READ_CONCURRENCY = 32
+
+async function readTyped<T> (path: string, check: (value: unknown) => value is T): Promise<T | undefined> {
+  try {
+    const value = await readKilnJson(path)
+    return check(value) ? value : undefined
+  } catch (err) {
+    if (err instanceof KilnFileError) return undefined
+    throw err
+  }
+}
+
+/** Read one run file; every failure becomes a lookup status, naming the run and never a path. */
+async function readRun (runsDir: string, id: string): Promise<RunLookup> {
+  let value: unknown
+  try {
+    value = await readChildKilnJson(runsDir, id, 'task_run.kiln')
+  } catch (err) {
+    if (!(err instanceof KilnFileError)) throw err
+    if (err.reason === 'missing') return { id, status: 'missing' }
+    return { id, status: 'invalid', message: `Task run ${id}: task_run.kiln ${err.message}` }
+  }
+  if (!isTaskRun(value)) {
+    const error = isTaskRun.errors?.[0]
+    const detail = error === undefined ? 'unexpected shape' : `${error.instancePath || '/'} ${error.message ?? 'is invalid'}`
+    return { id, status: 'invalid', message: `Task run ${id}: task_run.kiln is not a valid Kiln task run (${detail})` }
+  }
+  // Kiln finds runs by the id inside the file; a folder holding another run is not this one.
+  if (value.id !== id) return { id, status: 'invalid', message: `Task run ${id}: its folder holds run ${value.id}` }
+  return { id, status: 'found', run: value }
+}
+
+/**
+ * Yield the lookups of `ids` in order, in batches, reading at most `concurrency` files at once.
+ * The next batch is read while the current one is consumed, so disk and CPU overlap.
+ */
+async function * readRunsInOrder (runsDir: string, ids: readonly string[], concurrency: number, signal?: AbortSignal): AsyncIterable<readonly RunLookup[]> {
+  const readBatch = (start: number): Promise<RunLookup[]> =>
+    Promise.all(ids.slice(start, start + concurrency).map((id) => readRun(runsDir, id)))
+  let next = ids.length > 0 ? readBatch(0) : undefined
+  for (let start = 0; next !== undefined; start += concurrency) {
+    const batch = await next
+    if (signal?.aborted === true) return
+    next = start + concurrency < ids.length ? readBatch(start + concurrency) : undefined
+    yield batch
+  }
+}
+
+/**
+ * The Kiln projects under one mounted folder (spec section 7): the folder is a project itself
+ * (holds project.kiln) or holds project folders one level down. Nothing is cached, so splits and
+ * runs added or deleted on disk are seen by the next request. The service only ever reads here.
+ */
+export class KilnProjects implements DatasetCatalog {
+  constructor (readonly root: string, private readonly readConcurrency = DEFAULT_READ_CONCURRENCY) {}
+
+  /** The project folders: the root itself, or its subfolders that hold a project.kiln. */
+  async projectDirs (): Promise<string[]> {
+    if (await hasKilnFile(this.root, 'project.kiln')) return [this.root]
+    const dirs: string[] = []
+    for (const name of await listFolders(this.root)) {
+      const dir = join(this.root, name)
+      if (await hasKilnFile(dir, 'project.kiln')) dirs.push(dir)
+    }
+    return dirs
+  }
+
+  /** Every task folder of every project. */
+  private async * taskDirs (): AsyncIterable<{ projectDir: string, taskDir: string }> {
+    for (const projectDir of await this.projectDirs()) {
+      const tasksDir = join(projectDir, 'tasks')
+      for (const name of await listFolders(tasksDir)) yield { projectDir, taskDir: join(tasksDir, name) }
+    }
+  }
+
+  /**
+   * Locate dataset split `id`. Kiln names split folders `<id> - <name>`, so only folders whose name
+   * starts with the id are read; the id inside the file decides. Only when no folder name matches
+   * (a folder renamed by hand) are the other split files read.
+   */
+  private async findSplit (id: string): Promise<FoundSplit | undefined> {
+    const others: Array<{ projectDir: string, taskDir: string, file: string }> = []
+    for await (const { projectDir, taskDir } of this.taskDirs()) {
+      const splitsDir = join(taskDir, 'dataset_splits')
+      for (const name of await listFolders(splitsDir)) {
+        const file = join(splitsDir, name, 'dataset_split.kiln')
+        if (name !== id && !name.startsWith(`${id} - `)) {
+          others.push({ projectDir, taskDir, file })
+          continue
+        }
+        const split = await readTyped(file, isSplit)
+        if (split?.id === id) return { split, taskDir, projectDir }
+      }
+    }
+    for (const { projectDir, taskDir, file } of others) {
+      const split = await readTyped(file, isSplit)
+      if (split?.id === id) return { split, taskDir, projectDir }
+    }
+    return undefined
+  }
+
+  /** The export source of dataset split `id`, or undefined when no mounted project has it. */
+  async find (id: string): Promise<DatasetSource | undefined> {
+    const found = await this.findSplit(id)
+    if (found === undefined) return undefined
+    const runsDir = join(found.taskDir, 'runs')
+    const concurrency = this.readConcurrency
+    const split: DatasetSplitData = found.split
+    return {
+      split,
+      runs: (ids, signal) => readRunsInOrder(runsDir, ids, concurrency, signal)
+    }
+  }
+
+  private async summarize (found: FoundSplit): Promise<DatasetSummary | undefined> {
+    const [project, task] = await Promise.all([
+      readTyped(join(found.projectDir, 'project.kiln'), isProject),
+      readTyped(join(found.taskDir, 'task.kiln'), isTask)
+    ])
+    if (project === undefined || task === undefined) return undefined
+    const { split } = found
+    return {
+      id: split.id,
+      name: split.name,
+      description: split.description ?? null,
+      project: { id: project.id, name: project.name },
+      task: { id: task.id, name: task.name, structured_output: task.output_json_schema != null },
+      splits: Object.entries(split.split_contents).map(([name, ids]) => ({ name, run_count: ids.length }))
+    }
+  }
+
+  /** One dataset split's summary, or undefined. */
+  async describe (id: string): Promise<DatasetSummary | undefined> {
+    const found = await this.findSplit(id)
+    return found === undefined ? undefined : this.summarize(found)
+  }
+
+  /** Every readable dataset split of every mounted project (unreadable files are skipped). */
+  async list (): Promise<DatasetSummary[]> {
+    const result: DatasetSummary[] = []
+    for await (const { projectDir, taskDir } of this.taskDirs()) {
+      const splitsDir = join(taskDir, 'dataset_splits')
+      for (const name of await listFolders(splitsDir)) {
+        const split = await readTyped(join(splitsDir, name, 'dataset_split.kiln'), isSplit)
+        if (split === undefined) continue
+        const summary = await this.summarize({ split, taskDir, projectDir })
+        if (summary !== undefined) result.push(summary)
+      }
+    }
+    return result.sort((a, b) => a.project.name.localeCompare(b.project.name) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
+  }
+}
