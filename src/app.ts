@@ -7,6 +7,7 @@ import swagger from './http/plugins/swagger.js'
 import datasetRoutes from './http/routes/datasets.js'
 import metaRoutes from './http/routes/meta.js'
 import { validatorCompiler } from './http/validation.js'
+import { type ExportTuning } from './export/prepare-export.js'
 import { type DatasetCatalog } from './source/types.js'
 
 /** What the app needs besides the config; tests inject loggers and resolvers here. */
@@ -15,6 +16,8 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance']
   /** The mounted Kiln projects (dataset lookup and listing). */
   readonly catalog?: DatasetCatalog
+  /** Export tuning (tests force the two-pass path with a tiny buffer). */
+  readonly exportTuning?: ExportTuning
 }
 
 /** Build the service (plugins, routes, error handling) without listening. */
@@ -38,6 +41,6 @@ export async function buildApp (config: Pick<Config, 'bodyLimit'>, options: AppO
   await app.register(errorHandler, { bodyLimit: config.bodyLimit })
   await app.register(swagger)
   await app.register(metaRoutes)
-  await app.register(datasetRoutes, { catalog: options.catalog })
+  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning })
   return app
 }

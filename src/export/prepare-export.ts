@@ -36,6 +36,9 @@ export interface PrepareOptions {
   readonly randomToolCallId?: () => string
 }
 
+/** The size knobs of PrepareOptions, set once per app. */
+export type ExportTuning = Pick<PrepareOptions, 'bufferChars' | 'chunkChars'>
+
 /** An export that passed every check: nothing left can fail but I/O. */
 export interface PreparedExport {
   readonly fileName: string

@@ -1,7 +1,7 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { DatasetIdMismatchError, DatasetNotFoundError, IncompleteInlineBodyError } from '../../errors.js'
-import { prepareExport } from '../../export/prepare-export.js'
+import { prepareExport, type ExportTuning } from '../../export/prepare-export.js'
 import { inlineSource } from '../../source/inline.js'
 import { type DatasetCatalog, type DatasetResolver, type DatasetSource } from '../../source/types.js'
 import { sendJsonl } from '../jsonl-reply.js'
@@ -12,6 +12,7 @@ import { DatasetParamsSchema, ExportRequestSchema, type ExportRequest } from '..
 export interface DatasetRoutesOptions {
   /** The mounted Kiln projects; without it only inline exports work. */
   readonly catalog?: DatasetCatalog
+  readonly tuning?: ExportTuning
 }
 
 const SplitSummarySchema = Type.Object({
@@ -118,7 +119,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
       dataStrategy: body.data_strategy ?? 'final_only',
       systemMessage: body.system_message,
       thinkingInstructions: body.thinking_instructions ?? null
-    }, { signal: controller.signal })
+    }, { ...options.tuning, signal: controller.signal })
     const logFields = { dataset: request.params.id, split: body.split_name, format: body.format, lines: prepared.lineCount }
     reply.raw.once('finish', () => {
       request.log.info({ ...logFields, ms: Math.round(performance.now() - started) }, 'export finished')

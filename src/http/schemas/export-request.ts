@@ -4,7 +4,7 @@ import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from '../../source/kiln
 
 /** `:id` of the dataset routes: a Kiln dataset split id. */
 export const DatasetParamsSchema = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 128, description: 'The dataset split id (12 digits in Kiln).' })
+  id: Type.String({ minLength: 1, maxLength: 100, description: 'The dataset split id (12 digits in Kiln); at most 100 characters.' })
 })
 
 /** A small inline example that Swagger UI's "Try it out" sends as is. */
