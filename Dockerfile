@@ -13,11 +13,14 @@ FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    KILN_PROJECTS_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The example project, so the image serves something on its own; mount projects over /data.
+COPY examples/kiln-project /data
 USER node
 EXPOSE 3000
 # /health answers 200 while the service is up; node's fetch avoids installing curl.
