@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { type Config } from './config.js'
+import auth from './http/plugins/auth.js'
 import errorHandler from './http/plugins/error-handler.js'
+import jsonBody from './http/plugins/json-body.js'
+import limits from './http/plugins/limits.js'
 import swagger from './http/plugins/swagger.js'
 import datasetRoutes from './http/routes/datasets.js'
 import metaRoutes from './http/routes/meta.js'
@@ -20,8 +23,12 @@ export interface AppOptions {
   readonly exportTuning?: ExportTuning
 }
 
+/** The part of the configuration the app itself uses (the rest is the server's). */
+export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'maxEventLoopDelayMs'
+| 'maxHeapUsedBytes' | 'requestTimeoutMs' | 'connectionTimeoutMs'>
+
 /** Build the service (plugins, routes, error handling) without listening. */
-export async function buildApp (config: Pick<Config, 'bodyLimit'>, options: AppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp (config: AppConfig, options: AppOptions = {}): Promise<FastifyInstance> {
   const logger = options.logger ?? false
   const isInstance = typeof logger === 'object' && logger !== null && 'child' in logger && typeof logger.child === 'function'
   const app = Fastify({
@@ -30,15 +37,20 @@ export async function buildApp (config: Pick<Config, 'bodyLimit'>, options: AppO
     // Accept a caller's request id, otherwise make one; it is echoed back and on every log line.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    return503OnClosing: true
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    // The limits plugin answers requests that arrive while closing, in our error format.
+    return503OnClosing: false
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
-  // The API speaks JSON only: anything else is a clear 415, not a confusing schema error.
-  app.removeContentTypeParser('text/plain')
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   await app.register(errorHandler, { bodyLimit: config.bodyLimit })
+  // The API speaks JSON only (valid UTF-8): anything else is a clear 415 or 400.
+  await app.register(jsonBody)
+  await app.register(limits, config)
+  await app.register(auth, { token: config.apiToken })
   await app.register(swagger)
   await app.register(metaRoutes)
   await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning })

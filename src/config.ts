@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { getHeapStatistics } from 'node:v8'
 import { Ajv } from 'ajv'
 import { Type, type Static } from 'typebox'
 
@@ -33,7 +34,21 @@ export const ConfigSchema = Type.Object({
   LOG_FORMAT: Type.Enum(['auto', 'json', 'pretty'] as const, {
     default: 'auto',
     description: 'auto: pretty on a terminal, JSON otherwise.'
-  })
+  }),
+  /** Bearer token every route but /health (and the docs) requires; unset means no auth. */
+  API_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token required on every API route but /health; at least 16 characters. Unset: no auth.' })),
+  /** Exports running at once; one more is answered 503 with Retry-After. */
+  MAX_CONCURRENT_EXPORTS: Type.Integer({ minimum: 1, default: 16, description: 'Exports running at once; more get 503 with Retry-After.' }),
+  /** Event-loop delay (ms) past which requests get 503 (under-pressure). */
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Event-loop delay in ms past which requests get 503 (0: off).' }),
+  /** Heap in use past which requests get 503; 0 picks 85% of the V8 heap limit. */
+  MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'Heap bytes in use past which requests get 503 (0: 85% of the V8 heap limit).' }),
+  /** Time allowed to receive a whole request (headers and body). */
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'Time allowed to receive a whole request, body included (ms).' }),
+  /** A socket idle this long (client not reading, not sending) is closed. */
+  CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 120_000, description: 'A connection idle this long (ms) is closed, e.g. a client that stops reading an export.' }),
+  /** How long running exports may take to finish after SIGTERM/SIGINT before the process exits anyway. */
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 30_000, description: 'After SIGTERM/SIGINT, how long running exports may take to finish (ms).' })
 }, { additionalProperties: true })
 
 /** The raw, validated environment. */
@@ -48,6 +63,13 @@ export interface Config {
   readonly logFormat: Env['LOG_FORMAT']
   /** Absolute path of the mounted Kiln projects folder. */
   readonly projectsDir: string
+  readonly apiToken: string | undefined
+  readonly maxConcurrentExports: number
+  readonly maxEventLoopDelayMs: number
+  readonly maxHeapUsedBytes: number
+  readonly requestTimeoutMs: number
+  readonly connectionTimeoutMs: number
+  readonly shutdownGraceMs: number
 }
 
 /** The example Kiln project shipped in the repo (src/ and dist/ both sit one level below the root). */
@@ -71,6 +93,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     if (value !== undefined && value !== '') values[key] = value
   }
   if (!validateEnv(values)) {
+    // Name the variable, never echo its value (API_TOKEN is one of them).
     const problems = (validateEnv.errors ?? []).map((e) => `${e.instancePath.slice(1) || 'environment'} ${e.message ?? 'is invalid'}`)
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`)
   }
@@ -81,6 +104,13 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     logLevel: parsed.LOG_LEVEL,
     bodyLimit: parsed.BODY_LIMIT,
     logFormat: parsed.LOG_FORMAT,
-    projectsDir: parsed.KILN_PROJECTS_DIR === undefined ? EXAMPLE_PROJECT_DIR : resolve(parsed.KILN_PROJECTS_DIR)
+    projectsDir: parsed.KILN_PROJECTS_DIR === undefined ? EXAMPLE_PROJECT_DIR : resolve(parsed.KILN_PROJECTS_DIR),
+    apiToken: parsed.API_TOKEN,
+    maxConcurrentExports: parsed.MAX_CONCURRENT_EXPORTS,
+    maxEventLoopDelayMs: parsed.MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedBytes: parsed.MAX_HEAP_USED_BYTES === 0 ? Math.floor(getHeapStatistics().heap_size_limit * 0.85) : parsed.MAX_HEAP_USED_BYTES,
+    requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
+    connectionTimeoutMs: parsed.CONNECTION_TIMEOUT_MS,
+    shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS
   }
 }

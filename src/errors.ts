@@ -26,6 +26,13 @@ export const BodyTooLargeError = defineError<'KEX_BODY_TOO_LARGE', 413, [number]
   'KEX_BODY_TOO_LARGE', 'Request body is larger than the limit of %d bytes (BODY_LIMIT)', 413)
 export const UnsupportedMediaTypeError = defineError<'KEX_UNSUPPORTED_MEDIA_TYPE', 415, [string]>(
   'KEX_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type %s: send application/json', 415)
+export const InvalidUtf8BodyError = defineError<'KEX_INVALID_UTF8', 400, []>('KEX_INVALID_UTF8', 'Request body is not valid UTF-8', 400)
+export const UnauthorizedError = defineError<'KEX_UNAUTHORIZED', 401, []>(
+  'KEX_UNAUTHORIZED', 'Missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>', 401)
+export const TooManyExportsError = defineError<'KEX_TOO_MANY_EXPORTS', 503, [number]>(
+  'KEX_TOO_MANY_EXPORTS', '%d exports are already running (MAX_CONCURRENT_EXPORTS): retry later', 503)
+export const OverloadedError = defineError<'KEX_OVERLOADED', 503, []>('KEX_OVERLOADED', 'The service is under pressure: retry later', 503)
+export const ShuttingDownError = defineError<'KEX_SHUTTING_DOWN', 503, []>('KEX_SHUTTING_DOWN', 'The service is shutting down: retry on another instance', 503)
 export const InternalError = defineError<'KEX_INTERNAL', 500, []>('KEX_INTERNAL', 'Internal server error', 500)
 
 /** How each formatter error code is answered: status and API code. */

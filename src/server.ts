@@ -36,7 +36,7 @@ async function main (): Promise<void> {
   const catalog = new KilnProjects(config.projectsDir)
   logger.info({ projectsDir: config.projectsDir, projects: (await catalog.projectDirs()).length }, 'serving mounted Kiln projects')
   const app = await buildApp(config, { logger, catalog })
-  closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
+  closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'shutting down after an error')
     else logger.info({ signal }, 'shutting down')
     await app.close()

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { create as contentDisposition } from 'content-disposition'
 import { type FastifyReply } from 'fastify'
@@ -6,16 +7,44 @@ import { type PreparedExport } from '../export/prepare-export.js'
 /** The media type of every export (one JSON object per line). */
 export const JSONL_CONTENT_TYPE = 'application/jsonl; charset=utf-8'
 
+/** Trailer with the number of lines actually sent. */
+export const LINES_TRAILER = 'x-export-lines'
+/** Trailer with the hex SHA-256 of the body actually sent. */
+export const SHA256_TRAILER = 'x-export-sha256'
+
 /**
  * Send a checked export as a chunked JSONL download. The body is pulled from the export's async
  * iterator only as fast as the socket drains (Readable.from + Fastify's pipe give backpressure).
- * A failure after the headers destroys the stream, and Fastify then cuts the connection, so the
- * client never sees a clean end of a truncated file.
+ * The line count and SHA-256 of what was sent follow in HTTP trailers, so a careful client can
+ * verify the file. A failure after the headers destroys the stream, and Fastify then cuts the
+ * connection without the final chunk: the client never sees a clean end of a truncated file.
  */
 export function sendJsonl (reply: FastifyReply, prepared: PreparedExport): FastifyReply {
+  const hash = createHash('sha256')
+  let lines = 0
+  async function * counted (): AsyncIterable<string> {
+    for await (const chunk of prepared.chunks) {
+      hash.update(chunk, 'utf8')
+      for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) lines++
+      yield chunk
+    }
+  }
   reply.header('content-type', JSONL_CONTENT_TYPE)
   // RFC 6266: an ASCII fallback `filename` plus `filename*` (UTF-8) when the name needs it.
   reply.header('content-disposition', contentDisposition(prepared.fileName, { type: 'attachment' }))
   reply.header('x-export-line-count', String(prepared.lineCount))
-  return reply.send(Readable.from(prepared.chunks, { objectMode: false, highWaterMark: 64 * 1024 }))
+  reply.trailer(LINES_TRAILER, async () => String(lines))
+  reply.trailer(SHA256_TRAILER, async () => hash.digest('hex'))
+  commaSeparateTrailerHeader(reply)
+  return reply.send(Readable.from(counted(), { objectMode: false, highWaterMark: 64 * 1024 }))
+}
+
+/**
+ * Fastify 5 announces trailers as `Trailer: a b`; RFC 9110 (section 6.6.2) lists field names with
+ * commas. Rewrite the header on this response only, when Fastify sets it.
+ */
+function commaSeparateTrailerHeader (reply: FastifyReply): void {
+  const raw = reply.raw
+  const setHeader = raw.setHeader.bind(raw)
+  raw.setHeader = (name, value) => setHeader(name, name.toLowerCase() === 'trailer' && typeof value === 'string' ? value.trim().split(/\s+/).join(', ') : value)
 }

@@ -1,8 +1,8 @@
 import { type FastifyInstance } from 'fastify'
 import { Client } from 'undici'
 import { onTestFinished } from 'vitest'
-import { buildApp, type AppOptions } from '../../src/app.js'
-import { type Config } from '../../src/config.js'
+import { buildApp, type AppConfig, type AppOptions } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
 
 /** A running app on a real port and an undici client connected to it. */
 export interface TestServer {
@@ -15,22 +15,24 @@ export interface TestServer {
  * Start the real app on 127.0.0.1:0 with an undici Client (short keep-alive so closing is quick).
  * Both are closed when the calling test finishes, pass or fail.
  */
-export async function startServer (config: Partial<Pick<Config, 'bodyLimit'>> = {}, options: AppOptions = {}): Promise<TestServer> {
+export async function startServer (config: Partial<AppConfig> = {}, options: AppOptions = {}): Promise<TestServer> {
   const server = await listen(config, options)
   onTestFinished(server.close)
   return server
 }
 
 /** Like startServer, but the caller closes it (for one server shared by a whole file). */
-export async function listen (config: Partial<Pick<Config, 'bodyLimit'>> = {}, options: AppOptions = {}): Promise<TestServer & { close: () => Promise<void> }> {
-  const app = await buildApp({ bodyLimit: config.bodyLimit ?? 128 * 1024 * 1024 }, options)
+export async function listen (config: Partial<AppConfig> = {}, options: AppOptions = {}): Promise<TestServer & { close: () => Promise<void> }> {
+  // The service's defaults, as an empty environment gives them, with the test's overrides.
+  const app = await buildApp({ ...loadConfig({}), ...config }, options)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address')
   const origin = `http://127.0.0.1:${address.port}`
   const client = new Client(origin, { keepAliveTimeout: 10, keepAliveMaxTimeout: 10 })
   const close = async (): Promise<void> => {
-    await client.close()
+    // destroy, not close: a failed test may leave a response body unread.
+    await client.destroy()
     await app.close()
   }
   return { app, origin, client, close }

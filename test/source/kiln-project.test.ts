@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
 import { KilnProjects } from '../../src/source/kiln-project.js'
-import { type DatasetCatalog } from '../../src/source/types.js'
+import { hookedCatalog } from '../helpers/faulty-catalog.js'
 import { makeKilnProject } from '../helpers/kiln-project.js'
 import { postJson, startServer } from '../helpers/server.js'
 
@@ -115,24 +115,10 @@ describe('bad files in a mounted project', () => {
     const project = await makeKilnProject()
     for (const id of ['1', '2', '3']) await project.writeRun(id)
     await project.writeSplit('900000000001', { train: ['1', '2', '3'] })
-    const projects = new KilnProjects(project.root)
     // Delete run 3 when the second (streaming) pass starts, after the checking pass saw it.
-    const catalog: DatasetCatalog = {
-      list: () => projects.list(),
-      describe: (id) => projects.describe(id),
-      async find (id) {
-        const source = await projects.find(id)
-        if (source === undefined) return undefined
-        let passes = 0
-        return {
-          split: source.split,
-          async * runs (ids, signal) {
-            if (++passes === 2) await unlink(project.runFile('3'))
-            yield * source.runs(ids, signal)
-          }
-        }
-      }
-    }
+    const catalog = hookedCatalog(new KilnProjects(project.root), async (pass) => {
+      if (pass === 2) await unlink(project.runFile('3'))
+    })
     const { client } = await startServer({}, { catalog, exportTuning: { bufferChars: 1, chunkChars: 1 } })
     const response = await client.request({
       method: 'POST',

@@ -25,13 +25,19 @@ export default fp(async (app) => {
       tags: [
         { name: 'datasets', description: 'Export dataset splits as training files.' },
         { name: 'meta', description: 'Formats, health and documentation.' }
-      ]
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Required on every route but /health when the service runs with API_TOKEN set.' }
+        }
+      },
+      security: [{ bearerAuth: [] }]
     },
     hideUntagged: true
   })
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: true }
+    uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: true, persistAuthorization: true }
   })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 }, { name: 'swagger' })

@@ -95,7 +95,8 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           description: 'The training file, one JSON object per line (empty for an empty split).',
           headers: {
             'content-disposition': Type.String({ description: 'attachment with Kiln\'s file name' }),
-            'x-export-line-count': Type.String({ description: 'Number of lines in the body' })
+            'x-export-line-count': Type.String({ description: 'Number of lines the body will hold' }),
+            trailer: Type.String({ description: 'Announces the X-Export-Lines and X-Export-SHA256 trailers, sent after the body: the line count and hex SHA-256 of the bytes actually sent.' })
           },
           content: { 'application/jsonl': { schema: Type.String({ description: 'JSONL' }) } }
         },
@@ -103,11 +104,13 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).'),
         413: errorResponse('Request body over BODY_LIMIT.'),
         415: errorResponse('Content-Type is not application/json.'),
-        422: errorResponse('Data Kiln\'s formatter would reject: missing runs, invalid JSON outputs, missing thinking instructions, ...')
+        422: errorResponse('Data Kiln\'s formatter would reject: missing runs, invalid JSON outputs, missing thinking instructions, ...'),
+        503: errorResponse('Too many exports running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')
       }
     }
   }, async (request, reply) => {
     const { body } = request
+    app.exportSlots.acquire(reply)
     const source = await resolveSource(request.params.id, body, catalog)
     // Stop work for a client that went away (the response closes before it finished).
     const controller = new AbortController()

@@ -1,0 +1,61 @@
+import underPressure from '@fastify/under-pressure'
+import fp from 'fastify-plugin'
+import { ShuttingDownError, TooManyExportsError } from '../../errors.js'
+
+/** Counts running exports and refuses one past the cap. */
+export interface ExportSlots {
+  /** Exports running now (checking or streaming). */
+  readonly active: number
+  /** Take a slot for this request (freed when its response closes), or throw 503. */
+  acquire (reply: { raw: NodeJS.EventEmitter, header: (name: string, value: string) => unknown }): void
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    exportSlots: ExportSlots
+  }
+}
+
+export interface LimitsOptions {
+  readonly maxConcurrentExports: number
+  readonly maxEventLoopDelayMs: number
+  readonly maxHeapUsedBytes: number
+}
+
+/** Seconds a client is told to wait before retrying a 503. */
+const RETRY_AFTER_SECONDS = 5
+
+/**
+ * Overload protection: @fastify/under-pressure answers 503 + Retry-After when the event loop
+ * lags or the heap fills up; a cap on concurrent exports; and 503 for requests that arrive on
+ * kept-alive connections while the service shuts down.
+ * @see https://github.com/fastify/under-pressure
+ */
+export default fp(async (app, options: LimitsOptions) => {
+  await app.register(underPressure, {
+    maxEventLoopDelay: options.maxEventLoopDelayMs,
+    maxHeapUsedBytes: options.maxHeapUsedBytes,
+    retryAfter: RETRY_AFTER_SECONDS
+  })
+
+  let active = 0
+  app.decorate('exportSlots', {
+    get active () { return active },
+    acquire (reply) {
+      if (active >= options.maxConcurrentExports) {
+        reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+        throw new TooManyExportsError(active)
+      }
+      active++
+      reply.raw.once('close', () => { active-- })
+    }
+  } satisfies ExportSlots)
+
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return
+    reply.header('connection', 'close').header('retry-after', String(RETRY_AFTER_SECONDS))
+    throw new ShuttingDownError()
+  })
+}, { name: 'limits' })

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { DATASET_FORMATS, DATA_STRATEGIES, FORMATS, isDatasetFormat } from '../../src/format/index.js'
+
+describe('DATASET_FORMATS', () => {
+  it('lists the six seed formats in Kiln\'s DatasetFormat order', () => {
+    expect(DATASET_FORMATS).toEqual([
+      'openai_chat_jsonl',
+      'openai_chat_json_schema_jsonl',
+      'openai_chat_toolcall_jsonl',
+      'huggingface_chat_template_jsonl',
+      'huggingface_chat_template_toolcall_jsonl',
+      'vertex_gemini_1_5'
+    ])
+  })
+
+  it('has one generator per listed format and no other', () => {
+    expect(Object.keys(FORMATS)).toEqual(DATASET_FORMATS)
+  })
+})
+
+describe('DATA_STRATEGIES', () => {
+  it('lists the two seed strategies', () => {
+    expect(DATA_STRATEGIES).toEqual(['final_only', 'final_and_intermediate'])
+  })
+})
+
+describe('isDatasetFormat', () => {
+  const cases: ReadonlyArray<[string, boolean]> = [
+    ['openai_chat_jsonl', true],
+    ['openai_chat_json_schema_jsonl', true],
+    ['openai_chat_toolcall_jsonl', true],
+    ['huggingface_chat_template_jsonl', true],
+    ['huggingface_chat_template_toolcall_jsonl', true],
+    ['vertex_gemini_1_5', true],
+    // The later name (Kiln 2025-04) is not valid at the seed.
+    ['vertex_gemini', false],
+    ['OPENAI_CHAT_JSONL', false],
+    ['Openai_chat_jsonl', false],
+    [' openai_chat_jsonl', false],
+    ['openai_chat_jsonl ', false],
+    ['openai_chat_jsonl_v2', false],
+    ['openai_chat', false],
+    ['', false],
+    ['__proto__', false],
+    ['toString', false],
+    ['constructor', false],
+    ['hasOwnProperty', false],
+    ['valueOf', false]
+  ]
+  for (const [name, expected] of cases) {
+    it(`${expected ? 'accepts' : 'rejects'} ${JSON.stringify(name)}`, () => {
+      expect(isDatasetFormat(name)).toBe(expected)
+    })
+  }
+})
