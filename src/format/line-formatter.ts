@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { FormatError } from './errors.js'
-import { UnencodableStringError, dumpPythonJson } from './python-json.js'
+import { PythonJsonValueError, UnencodableStringError, dumpPythonJson } from './python-json.js'
 import { FORMATS, type DatasetFormat } from './registry.js'
 import { buildTrainingData, type TrainingDataOptions } from './training-data.js'
 import { type GenerateContext, type TaskRunData } from './types.js'
@@ -33,6 +33,8 @@ export function createLineFormatter (options: LineFormatterOptions): (run: TaskR
       if (err instanceof FormatError) throw new FormatError(err.code, err.message, run.id)
       // Python writes the lone surrogate raw and UTF-8 encoding fails; we refuse before writing.
       if (err instanceof UnencodableStringError) throw new FormatError('UNENCODABLE_TEXT', err.message, run.id)
+      // A parsed output just under the depth limit can cross it once wrapped in the line (HF tool call).
+      if (err instanceof PythonJsonValueError) throw new FormatError('OUTPUT_NOT_SUPPORTED', err.message, run.id)
       throw err
     }
   }

@@ -16,7 +16,10 @@ const MAX_QUOTED_OUTPUT = 64 * 1024
 /** Quote an output in an error message, cut so that a huge output cannot make a huge response. */
 export function quoteOutput (output: string): string {
   if (output.length <= MAX_QUOTED_OUTPUT) return output
-  return `${output.slice(0, MAX_QUOTED_OUTPUT)}… (${output.length - MAX_QUOTED_OUTPUT} more characters)`
+  // Do not cut a surrogate pair in two: that would put a lone surrogate in the message.
+  const code = output.charCodeAt(MAX_QUOTED_OUTPUT - 1)
+  const end = code >= 0xd800 && code <= 0xdbff ? MAX_QUOTED_OUTPUT - 1 : MAX_QUOTED_OUTPUT
+  return `${output.slice(0, end)}… (${output.length - end} more characters)`
 }
 
 function hasNonFinite (value: PyValue): boolean {

@@ -183,6 +183,37 @@ describe('invalid JSON in the final output', () => {
       })
     }
   })
+  it('refuses nesting far beyond Python\'s recursion limit with Python\'s RecursionError text', () => {
+    for (const format of PARSING) {
+      expect(errorFor(format, '['.repeat(5000) + ']'.repeat(5000))).toEqual({
+        code: 'OUTPUT_NOT_SUPPORTED',
+        message: 'maximum recursion depth exceeded while decoding a JSON array from a unicode string',
+        runId: 'run-1'
+      })
+      expect(errorFor(format, '{"a": '.repeat(5000) + '1' + '}'.repeat(5000))).toEqual({
+        code: 'OUTPUT_NOT_SUPPORTED',
+        message: 'maximum recursion depth exceeded while decoding a JSON object from a unicode string',
+        runId: 'run-1'
+      })
+    }
+  })
+
+  it('checks the thinking instructions before parsing the output, as Kiln builds the example first', () => {
+    const formatLine = createLineFormatter({
+      format: 'openai_chat_json_schema_jsonl',
+      systemMessage: 'S',
+      thinkingInstructions: null,
+      dataStrategy: 'final_and_intermediate'
+    })
+    let caught: unknown
+    try {
+      formatLine({ id: 'both-bad', input: 'I', output: { output: 'not json' }, intermediate_outputs: { reasoning: 'R' } })
+    } catch (err) {
+      caught = err
+    }
+    expect(caught).toBeInstanceOf(FormatError)
+    expect((caught as FormatError).code).toBe('THINKING_INSTRUCTIONS_REQUIRED')
+  })
 })
 
 describe('non-finite numbers (NaN, Infinity, overflowing literals)', () => {
@@ -281,5 +312,34 @@ describe('a lone surrogate escape inside a JSON output', () => {
     for (const format of PLAINTEXT) {
       expect(errorFor(format, 'x\ud800').code).toBe('UNENCODABLE_TEXT')
     }
+  })
+})
+
+describe('outputs at the edge of the nesting limit', () => {
+  it('are refused with a FormatError naming the run when the wrapped HF line crosses the limit', async () => {
+    const { createLineFormatter, FormatError } = await import('../../src/format/index.js')
+    const format = createLineFormatter({
+      format: 'huggingface_chat_template_toolcall_jsonl',
+      dataStrategy: 'final_only',
+      systemMessage: 'S',
+      thinkingInstructions: null,
+      randomToolCallId: () => 'abcdef012'
+    })
+    const deep = '['.repeat(988) + ']'.repeat(988)
+    let thrown: unknown
+    try {
+      format({ id: 'deep-run', input: 'i', output: { output: deep } })
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toBeInstanceOf(FormatError)
+    expect(thrown).toMatchObject({ code: 'OUTPUT_NOT_SUPPORTED', runId: 'deep-run' })
+  })
+
+  it('quote a huge invalid output without splitting a surrogate pair', async () => {
+    const { quoteOutput } = await import('../../src/format/parse-output.js')
+    const quoted = quoteOutput('a' + '😀'.repeat(40000))
+    expect(quoted.isWellFormed()).toBe(true)
+    expect(quoted).toMatch(/… \(\d+ more characters\)$/)
   })
 })

@@ -114,8 +114,12 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
     const source = await resolveSource(request.params.id, body, catalog)
     // Stop work for a client that went away (the response closes before it finished).
     const controller = new AbortController()
-    reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
     const started = performance.now()
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return
+      controller.abort()
+      request.log.info({ dataset: request.params.id, ms: Math.round(performance.now() - started) }, 'export aborted: the client went away')
+    })
     const prepared = await prepareExport(source, {
       splitName: body.split_name,
       format: body.format,
