@@ -53,6 +53,11 @@ export default fp(async (app, options: LimitsOptions) => {
 
   let closing = false
   app.addHook('preClose', async () => { closing = true })
+  // While closing, end each connection once its response is done: a kept-alive client must not
+  // hold the shutdown open until the grace period runs out.
+  app.addHook('onResponse', async (request) => {
+    if (closing) request.raw.socket.end()
+  })
   app.addHook('onRequest', async (_request, reply) => {
     if (!closing) return
     reply.header('connection', 'close').header('retry-after', String(RETRY_AFTER_SECONDS))

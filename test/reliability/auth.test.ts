@@ -1,0 +1,62 @@
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { describe, expect, it } from 'vitest'
+import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
+import { startServer } from '../helpers/server.js'
+
+const TOKEN = 'a-long-secret-token-0123456789'
+
+function capturingLogger () {
+  const lines: string[] = []
+  const stream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done() } })
+  return { logger: pino({ level: 'trace' }, stream), lines }
+}
+
+describe('API_TOKEN', () => {
+  it('requires the bearer token on every API route but /health and the docs', async () => {
+    const { logger, lines } = capturingLogger()
+    const { client } = await startServer({ apiToken: TOKEN }, { logger })
+    const body = JSON.stringify(inlineBody([kilnRun('1')]))
+    const exportWith = async (authorization?: string) => {
+      const response = await client.request({
+        method: 'POST',
+        path: '/datasets/100000000001/export',
+        headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) },
+        body
+      })
+      return { status: response.statusCode, headers: response.headers, text: await response.body.text() }
+    }
+
+    for (const authorization of [undefined, 'Bearer wrong-token', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, 'Bearer ']) {
+      const refused = await exportWith(authorization)
+      expect(refused.status, String(authorization)).toBe(401)
+      expect(refused.headers['www-authenticate']).toBe('Bearer realm="kiln-export"')
+      expect(JSON.parse(refused.text)).toMatchObject({ code: 'KEX_UNAUTHORIZED' })
+    }
+    expect((await exportWith(`Bearer ${TOKEN}`)).status).toBe(200)
+    expect((await exportWith(`bearer ${TOKEN}`)).status).toBe(200)
+
+    for (const path of ['/datasets', '/formats', '/datasets/1']) {
+      const response = await client.request({ method: 'GET', path })
+      expect(response.statusCode, path).toBe(401)
+      await response.body.dump()
+    }
+    for (const path of ['/health', '/docs/', '/openapi.json']) {
+      const response = await client.request({ method: 'GET', path })
+      expect(response.statusCode, path).toBe(200)
+      await response.body.dump()
+    }
+    // Neither the token nor the request body ever reaches the logs.
+    const log = lines.join('')
+    expect(log).toContain('request completed')
+    expect(log).not.toContain(TOKEN)
+    expect(log).not.toContain('input of 1')
+  })
+
+  it('leaves every route open when unset', async () => {
+    const { client } = await startServer()
+    const response = await client.request({ method: 'GET', path: '/formats' })
+    expect(response.statusCode).toBe(200)
+    await response.body.dump()
+  })
+})
