@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { describe, expect, it } from 'vitest'
+import { EXAMPLE_PROJECT_DIR } from '../src/config.js'
 import { DATASET_FORMATS } from '../src/format/index.js'
+import { KilnProjects } from '../src/source/kiln-project.js'
 import { renderOpenApi } from '../scripts/openapi-document.js'
-import { startServer } from './helpers/server.js'
+import { postJson, startServer } from './helpers/server.js'
 
 const committed = readFileSync(new URL('../openapi/openapi.json', import.meta.url), 'utf8')
 
@@ -34,5 +36,21 @@ describe('the OpenAPI document', () => {
     expect(docs.statusCode).toBe(200)
     expect(docs.headers['content-type']).toMatch(/text\/html/)
     expect(await docs.body.text()).toContain('swagger-ui')
+  })
+
+  it('has request examples that Swagger UI\'s "Try it out" can send as they are', async () => {
+    const doc = JSON.parse(committed) as {
+      paths: Record<string, { post: { parameters: Array<{ example: string }>, requestBody: { content: { 'application/json': { examples: Record<string, { value: unknown }> } } } } }>
+    }
+    const operation = doc.paths['/datasets/{id}/export']?.post
+    const id = operation?.parameters[0]?.example
+    const examples = Object.values(operation?.requestBody.content['application/json'].examples ?? {})
+    expect(examples).toHaveLength(2)
+    const { client } = await startServer({}, { catalog: new KilnProjects(EXAMPLE_PROJECT_DIR) })
+    for (const example of examples) {
+      const response = await postJson(client, `/datasets/${String(id)}/export`, example.value)
+      expect(response.status, response.text).toBe(200)
+      expect(response.text.length).toBeGreaterThan(0)
+    }
   })
 })

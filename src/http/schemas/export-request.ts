@@ -4,10 +4,24 @@ import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from '../../source/kiln
 
 /** `:id` of the dataset routes: a Kiln dataset split id. */
 export const DatasetParamsSchema = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 100, description: 'The dataset split id (12 digits in Kiln); at most 100 characters.' })
+  id: Type.String({
+    minLength: 1,
+    maxLength: 100,
+    description: 'The dataset split id (12 digits in Kiln); at most 100 characters. 150621256807 is the example project\'s.',
+    examples: ['150621256807']
+  })
 })
 
-/** A small inline example that Swagger UI's "Try it out" sends as is. */
+/** Swagger UI's first example: the example project's train split, from the mounted folder. */
+const MOUNTED_EXAMPLE = {
+  split_name: 'train',
+  format: 'openai_chat_json_schema_jsonl',
+  data_strategy: 'final_and_intermediate',
+  system_message: 'Write a one-line joke about the topic.',
+  thinking_instructions: 'Brainstorm three angles first.'
+}
+
+/** Swagger UI's second example: a small inline export (same id, so it runs with the same URL). */
 const INLINE_EXAMPLE = {
   split_name: 'train',
   format: 'openai_chat_jsonl',
@@ -15,7 +29,7 @@ const INLINE_EXAMPLE = {
   system_message: 'You are a helpful support agent. Reply briefly and kindly.',
   thinking_instructions: 'Think step by step, explaining your reasoning.',
   dataset_split: {
-    id: '907130949597',
+    id: '150621256807',
     name: 'Support replies v1',
     split_contents: { train: ['373095127898', '238949364214'], test: [] }
   },
@@ -56,7 +70,7 @@ export const ExportRequestSchema = Type.Object({
 }, {
   additionalProperties: false,
   description: 'Export parameters, plus dataset_split and task_runs for an inline export. Without them the dataset is looked up in the mounted Kiln projects.',
-  examples: [INLINE_EXAMPLE]
+  examples: [MOUNTED_EXAMPLE, INLINE_EXAMPLE]
 })
 
 export type ExportRequest = Static<typeof ExportRequestSchema>
