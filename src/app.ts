@@ -9,8 +9,10 @@ import limits from './http/plugins/limits.js'
 import swagger from './http/plugins/swagger.js'
 import datasetRoutes from './http/routes/datasets.js'
 import metaRoutes from './http/routes/meta.js'
+import { type FormatName } from './http/schemas/export-request.js'
 import { validatorCompiler } from './http/validation.js'
 import { type ExportTuning } from './export/prepare-export.js'
+import { DATASET_FORMATS, FORMAT_ALIASES, type FormatAlias } from './format/index.js'
 import { type DatasetCatalog } from './source/types.js'
 
 /** What the app needs besides the config; tests inject loggers and resolvers here. */
@@ -25,7 +27,7 @@ export interface AppOptions {
 
 /** The part of the configuration the app itself uses (the rest is the server's). */
 export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'maxEventLoopDelayMs'
-| 'maxHeapUsedBytes' | 'requestTimeoutMs' | 'connectionTimeoutMs'>
+| 'maxHeapUsedBytes' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases'>
 
 /** Build the service (plugins, routes, error handling) without listening. */
 export async function buildApp (config: AppConfig, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -52,7 +54,9 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
   await app.register(limits, config)
   await app.register(auth, { token: config.apiToken })
   await app.register(swagger)
-  await app.register(metaRoutes)
-  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning })
+  // The six formats, plus Kiln's later names when FORMAT_ALIASES is on.
+  const formats: FormatName[] = [...DATASET_FORMATS, ...(config.formatAliases ? Object.keys(FORMAT_ALIASES) as FormatAlias[] : [])]
+  await app.register(metaRoutes, { formats })
+  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning, formats })
   return app
 }

@@ -47,6 +47,8 @@ export const ConfigSchema = Type.Object({
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'Time allowed to receive a whole request, body included (ms).' }),
   /** A socket idle this long (client not reading, not sending) is closed. */
   CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 120_000, description: 'A connection idle this long (ms) is closed, e.g. a client that stops reading an export.' }),
+  /** Accept Kiln's later format names (`vertex_gemini`); off by default, as at the seed commit. */
+  FORMAT_ALIASES: Type.Boolean({ default: false, description: 'Accept Kiln\'s later format names (vertex_gemini = vertex_gemini_1_5). Off: the seed commit rejects them.' }),
   /** How long running exports may take to finish after SIGTERM/SIGINT before the process exits anyway. */
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 30_000, description: 'After SIGTERM/SIGINT, how long running exports may take to finish (ms).' })
 }, { additionalProperties: true })
@@ -70,6 +72,7 @@ export interface Config {
   readonly requestTimeoutMs: number
   readonly connectionTimeoutMs: number
   readonly shutdownGraceMs: number
+  readonly formatAliases: boolean
 }
 
 /** The example Kiln project shipped in the repo (src/ and dist/ both sit one level below the root). */
@@ -111,6 +114,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     maxHeapUsedBytes: parsed.MAX_HEAP_USED_BYTES === 0 ? Math.floor(getHeapStatistics().heap_size_limit * 0.85) : parsed.MAX_HEAP_USED_BYTES,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
     connectionTimeoutMs: parsed.CONNECTION_TIMEOUT_MS,
-    shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS
+    shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
+    formatAliases: parsed.FORMAT_ALIASES
   }
 }

@@ -36,11 +36,16 @@ export const ShuttingDownError = defineError<'KEX_SHUTTING_DOWN', 503, []>('KEX_
 export const InternalError = defineError<'KEX_INTERNAL', 500, []>('KEX_INTERNAL', 'Internal server error', 500)
 
 /** How each formatter error code is answered: status and API code. */
-export const DATA_ERRORS: Record<FormatErrorCode, { readonly statusCode: 404 | 422, readonly code: string }> = {
+export const DATA_ERRORS: Record<FormatErrorCode, { readonly statusCode: 400 | 404 | 422, readonly code: string }> = {
+  STRATEGY_NOT_SUPPORTED: { statusCode: 400, code: 'KEX_STRATEGY_NOT_SUPPORTED' },
+  THINKING_INSTRUCTIONS_NOT_SUPPORTED: { statusCode: 400, code: 'KEX_THINKING_INSTRUCTIONS_NOT_SUPPORTED' },
+  THINKING_INSTRUCTIONS_MISSING: { statusCode: 400, code: 'KEX_THINKING_INSTRUCTIONS_MISSING' },
   SPLIT_NOT_FOUND: { statusCode: 404, code: 'KEX_SPLIT_NOT_FOUND' },
   TASK_RUN_NOT_FOUND: { statusCode: 422, code: 'KEX_TASK_RUN_NOT_FOUND' },
   TASK_RUN_INVALID: { statusCode: 422, code: 'KEX_TASK_RUN_INVALID' },
   THINKING_INSTRUCTIONS_REQUIRED: { statusCode: 422, code: 'KEX_THINKING_INSTRUCTIONS_REQUIRED' },
+  THINKING_DATA_REQUIRED: { statusCode: 422, code: 'KEX_THINKING_DATA_REQUIRED' },
+  TRACE_INVALID: { statusCode: 422, code: 'KEX_TRACE_INVALID' },
   OUTPUT_NOT_JSON: { statusCode: 422, code: 'KEX_OUTPUT_NOT_JSON' },
   OUTPUT_NOT_FINITE: { statusCode: 422, code: 'KEX_OUTPUT_NOT_FINITE' },
   OUTPUT_NOT_SUPPORTED: { statusCode: 422, code: 'KEX_OUTPUT_NOT_SUPPORTED' },

@@ -12,9 +12,13 @@ import { type DatasetSource } from '../source/types.js'
 export interface ExportParams {
   readonly splitName: string
   readonly format: DatasetFormat
+  /** The format name as requested (an alias keeps its name in the file name); defaults to `format`. */
+  readonly formatName?: string
   readonly dataStrategy: DataStrategy
   readonly systemMessage: string
   readonly thinkingInstructions: string | null
+  readonly includeToolCalls?: boolean
+  readonly tools?: readonly unknown[] | null
 }
 
 /** One run the export refused, and why. */
@@ -102,6 +106,7 @@ export async function prepareExport (
   const bufferChars = options.bufferChars ?? 8 * 1024 * 1024
   const chunkChars = options.chunkChars ?? 64 * 1024
   const { signal } = options
+  // Request-level refusals (format/strategy combinations) throw here, before any run is read.
   const formatLine = createLineFormatter({ ...params, randomToolCallId: options.randomToolCallId })
 
   const problems: RunProblem[] = []
@@ -183,7 +188,7 @@ export async function prepareExport (
   }
 
   return {
-    fileName: exportFileName(split.name, params.splitName, params.format, params.dataStrategy),
+    fileName: exportFileName(split.name, params.splitName, params.formatName ?? params.format, params.dataStrategy),
     lineCount: ids.length,
     chunks: chunks()
   }

@@ -1,6 +1,5 @@
 import { type PyDumpable } from './python-json.js'
-import { supportsCot } from './training-data.js'
-import { type TrainingData } from './types.js'
+import { type ChatMessage, type TrainingChat } from './types.js'
 
 /** One `{"role", "content"}` message, keys in Kiln's order. */
 export function message (role: string, content: string | null): PyDumpable {
@@ -8,18 +7,27 @@ export function message (role: string, content: string | null): PyDumpable {
 }
 
 /**
- * The OpenAI/Hugging Face message list: system, user, the three COT turns when the example has
- * thinking, then the given final message.
+ * A chat message in OpenAI's shape (Kiln's `generate_chat_message_list`). An assistant tool call
+ * gets `""` rather than null content: Fireworks rejects null there.
  */
-export function chatMessages (data: TrainingData, finalMessage: PyDumpable): PyDumpable[] {
-  const messages: PyDumpable[] = [message('system', data.systemMessage), message('user', data.input)]
-  if (supportsCot(data)) {
-    messages.push(
-      message('user', data.thinkingInstructions),
-      message('assistant', data.thinking),
-      message('user', data.thinkingFinalAnswerPrompt)
-    )
+export function openaiMessage (chatMessage: ChatMessage): PyDumpable {
+  switch (chatMessage.kind) {
+    case 'text':
+      return message(chatMessage.role, chatMessage.content)
+    case 'tool_call':
+      return { role: 'assistant', content: chatMessage.content ?? '', tool_calls: chatMessage.toolCalls }
+    case 'tool_response':
+      return { role: 'tool', content: chatMessage.content, tool_call_id: chatMessage.toolCallId }
   }
-  messages.push(finalMessage)
-  return messages
+}
+
+/** The OpenAI/Hugging Face message list: system, the chat's messages, then the given final message. */
+export function chatMessages (chat: TrainingChat, finalMessage: PyDumpable): PyDumpable[] {
+  return [message('system', chat.systemMessage), ...chat.messages.map(openaiMessage), finalMessage]
+}
+
+/** An OpenAI line: `{"messages": [...]}`, plus `"tools"` when the request sent definitions. */
+export function openaiLine (chat: TrainingChat, finalMessage: PyDumpable): PyDumpable {
+  const messages = chatMessages(chat, finalMessage)
+  return chat.tools === null ? { messages } : { messages, tools: chat.tools }
 }

@@ -1,7 +1,16 @@
 /** Public surface of the pure format core: no HTTP, no disk, no process state. */
 export { FormatError, type FormatErrorCode } from './errors.js'
-export { createLineFormatter, exportFileName, kilnToolCallId, type LineFormatterOptions } from './line-formatter.js'
-export { DATASET_FORMATS, FORMATS, isDatasetFormat, type DatasetFormat } from './registry.js'
+export { checkExportOptions, createLineFormatter, exportFileName, kilnToolCallId, type LineFormatterOptions } from './line-formatter.js'
+export {
+  R1_THINKING_DATA_REQUIRED,
+  THINKING_DATA_REQUIRED,
+  buildTrainingChat,
+  thinkingTrainingData,
+  toolMessagesOf,
+  trainingChatFromData,
+  type TrainingChatOptions
+} from './training-chat.js'
+export { DATASET_FORMATS, FORMATS, FORMAT_ALIASES, isDatasetFormat, resolveFormat, type DatasetFormat, type FormatAlias } from './registry.js'
 export {
   COT_FINAL_ANSWER_PROMPT,
   THINKING_INSTRUCTIONS_REQUIRED,
@@ -11,9 +20,13 @@ export {
 } from './training-data.js'
 export {
   DATA_STRATEGIES,
+  TOOL_CALL_STRATEGIES,
+  type ChatMessage,
   type DataStrategy,
   type DatasetSplitData,
   type FormatGenerator,
   type TaskRunData,
+  type TraceMessage,
+  type TrainingChat,
   type TrainingData
 } from './types.js'

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto'
 import { FormatError } from './errors.js'
 import { PythonJsonValueError, UnencodableStringError, dumpPythonJson } from './python-json.js'
 import { FORMATS, type DatasetFormat } from './registry.js'
-import { buildTrainingData, type TrainingDataOptions } from './training-data.js'
-import { type GenerateContext, type TaskRunData } from './types.js'
+import { buildTrainingChat, type TrainingChatOptions } from './training-chat.js'
+import { type DataStrategy, type GenerateContext, type TaskRunData } from './types.js'
 
 /** Everything that decides how runs become lines. */
-export interface LineFormatterOptions extends TrainingDataOptions {
+export interface LineFormatterOptions extends TrainingChatOptions {
   readonly format: DatasetFormat
   /** Defaults to Kiln's `uuid4().hex[:9]`; tests inject a fixed one. */
   readonly randomToolCallId?: () => string
@@ -18,17 +18,35 @@ export function kilnToolCallId (): string {
   return uuid.slice(0, 8) + uuid.slice(9, 10)
 }
 
+/** Kiln's refusals of a whole request (spec section 10), checked before any run is read. */
+export function checkExportOptions (options: LineFormatterOptions): void {
+  const { format, dataStrategy, thinkingInstructions } = options
+  if (!FORMATS[format].strategies.includes(dataStrategy)) {
+    throw new FormatError('STRATEGY_NOT_SUPPORTED', format.startsWith('vertex_gemini')
+      ? 'R1 style thinking is not supported for Vertex Gemini. Please use a different training strategy.'
+      : 'R1 style thinking is not supported for tool call downloads. Please use a different training strategy.')
+  }
+  if (dataStrategy === 'final_and_intermediate_r1_compatible' && thinkingInstructions) {
+    throw new FormatError('THINKING_INSTRUCTIONS_NOT_SUPPORTED',
+      'Thinking instructions are not supported when fine-tuning thinking models (R1, QwQ, etc). Please remove the thinking instructions.')
+  }
+  if (dataStrategy === 'two_message_cot' && thinkingInstructions === null) {
+    throw new FormatError('THINKING_INSTRUCTIONS_MISSING', 'Thinking instructions are required when data_strategy is two_message_cot')
+  }
+}
+
 /**
  * Build the function that turns one task run into one JSONL line (with its `\n`), exactly as
  * Kiln's `dump_to_file` writes it: `json.dumps(example, ensure_ascii=False) + "\n"`.
  * It throws FormatError, tagged with the run id, for anything Kiln would reject.
  */
 export function createLineFormatter (options: LineFormatterOptions): (run: TaskRunData) => string {
+  checkExportOptions(options)
   const generator = FORMATS[options.format]
   const context: GenerateContext = { randomToolCallId: options.randomToolCallId ?? kilnToolCallId }
   return (run) => {
     try {
-      return dumpPythonJson(generator.generate(buildTrainingData(run, options), context)) + '\n'
+      return dumpPythonJson(generator.generate(buildTrainingChat(run, options), context)) + '\n'
     } catch (err) {
       if (err instanceof FormatError) throw new FormatError(err.code, err.message, run.id)
       // Python writes the lone surrogate raw and UTF-8 encoding fails; we refuse before writing.
@@ -40,8 +58,11 @@ export function createLineFormatter (options: LineFormatterOptions): (run: TaskR
   }
 }
 
+/** Strategies whose file name ends in `cot` (Kiln's THINKING_DATA_STRATEGIES). */
+const THINKING_STRATEGIES: ReadonlySet<string> = new Set<DataStrategy>(['final_and_intermediate', 'final_and_intermediate_r1_compatible', 'two_message_cot'])
+
 /** Kiln's download file name: `<dataset name> -- split-<split> -- format-<format> -- <cot|no-cot>.jsonl`. */
 export function exportFileName (datasetName: string, splitName: string, format: string, dataStrategy: string): string {
-  const cot = dataStrategy === 'final_and_intermediate' ? 'cot' : 'no-cot'
+  const cot = THINKING_STRATEGIES.has(dataStrategy) ? 'cot' : 'no-cot'
   return `${datasetName} -- split-${splitName} -- format-${format} -- ${cot}.jsonl`
 }

@@ -1,9 +1,11 @@
-import { chatMessages, message } from './chat-messages.js'
+import { message, openaiLine } from './chat-messages.js'
 import { type FormatGenerator } from './types.js'
+import { DATA_STRATEGIES } from './types.js'
 
 /** `openai_chat_jsonl`: `{"messages": [...]}` with the final output passed through verbatim. */
 export const openaiChat: FormatGenerator = {
   description: 'OpenAI chat fine-tuning: {"messages": [...]}, final output as plain text.',
   parsesOutput: false,
-  generate: (data) => ({ messages: chatMessages(data, message('assistant', data.finalOutput)) })
+  strategies: DATA_STRATEGIES,
+  generate: (chat) => openaiLine(chat, message('assistant', chat.finalPrefix + chat.finalOutput))
 }

@@ -1,7 +1,7 @@
-import { chatMessages, message } from './chat-messages.js'
+import { message, openaiLine } from './chat-messages.js'
 import { parseFinalOutput, quoteOutput } from './parse-output.js'
 import { dumpPythonJson } from './python-json.js'
-import { type FormatGenerator } from './types.js'
+import { DATA_STRATEGIES, type FormatGenerator } from './types.js'
 
 /**
  * `openai_chat_json_schema_jsonl`: like OpenAI chat, but the final output is parsed and
@@ -10,13 +10,14 @@ import { type FormatGenerator } from './types.js'
 export const openaiJsonSchema: FormatGenerator = {
   description: 'OpenAI chat for structured tasks: the final output is re-serialised JSON text.',
   parsesOutput: true,
-  generate: (data) => {
+  strategies: DATA_STRATEGIES,
+  generate: (chat) => {
     const value = parseFinalOutput(
-      data.finalOutput,
-      (pythonError) => `Invalid JSON in JSON Schema training set: ${pythonError}\nOutput Data: ${quoteOutput(data.finalOutput)}`
+      chat.finalOutput,
+      (pythonError) => `Invalid JSON in JSON Schema training set: ${pythonError}\nOutput Data: ${quoteOutput(chat.finalOutput)}`
     )
     // Lone surrogates stay raw here so the line writer reports them where Python would.
-    const content = dumpPythonJson(value, { keepLoneSurrogates: true })
-    return { messages: chatMessages(data, message('assistant', content)) }
+    const content = chat.finalPrefix + dumpPythonJson(value, { keepLoneSurrogates: true })
+    return openaiLine(chat, message('assistant', content))
   }
 }

@@ -1,7 +1,7 @@
-import { chatMessages } from './chat-messages.js'
+import { openaiLine } from './chat-messages.js'
 import { parseFinalOutput } from './parse-output.js'
 import { dumpPythonJson } from './python-json.js'
-import { type FormatGenerator } from './types.js'
+import { TOOL_CALL_STRATEGIES, type FormatGenerator } from './types.js'
 
 /** Kiln's tool-call error text, typo ("in for") included: clients may match on it. */
 export const TOOL_CALL_INVALID_JSON = 'Invalid JSON in for tool call'
@@ -13,13 +13,14 @@ export const TOOL_CALL_INVALID_JSON = 'Invalid JSON in for tool call'
 export const openaiToolcall: FormatGenerator = {
   description: 'OpenAI chat with the final answer as a task_response tool call (arguments as a JSON string).',
   parsesOutput: true,
-  generate: (data) => {
-    const value = parseFinalOutput(data.finalOutput, (pythonError) => `${TOOL_CALL_INVALID_JSON}: ${pythonError}`)
+  strategies: TOOL_CALL_STRATEGIES,
+  generate: (chat) => {
+    const value = parseFinalOutput(chat.finalOutput, (pythonError) => `${TOOL_CALL_INVALID_JSON}: ${pythonError}`)
     const toolCall = {
       id: 'call_1',
       type: 'function',
       function: { name: 'task_response', arguments: dumpPythonJson(value, { keepLoneSurrogates: true }) }
     }
-    return { messages: chatMessages(data, { role: 'assistant', content: null, tool_calls: [toolCall] }) }
+    return openaiLine(chat, { role: 'assistant', content: null, tool_calls: [toolCall] })
   }
 }

@@ -25,6 +25,21 @@ export type DatasetFormat = keyof typeof FORMATS
 /** The format names, in Kiln's order. */
 export const DATASET_FORMATS = Object.keys(FORMATS) as DatasetFormat[]
 
+/**
+ * Later Kiln names of our formats. Kiln renamed `vertex_gemini_1_5` to `vertex_gemini` in April
+ * 2025 (same lines). The seed rejects the new name, and so do we unless aliases are switched on.
+ */
+export const FORMAT_ALIASES = { vertex_gemini: 'vertex_gemini_1_5' } as const satisfies Record<string, DatasetFormat>
+
+/** A later Kiln name of a format. */
+export type FormatAlias = keyof typeof FORMAT_ALIASES
+
+/** The format a name (canonical or alias) stands for, or undefined. */
+export function resolveFormat (name: string): DatasetFormat | undefined {
+  if (isDatasetFormat(name)) return name
+  return Object.hasOwn(FORMAT_ALIASES, name) ? FORMAT_ALIASES[name as FormatAlias] : undefined
+}
+
 /** True when `name` is one of the formats (exact, case-sensitive, as in Kiln). */
 export function isDatasetFormat (name: string): name is DatasetFormat {
   return Object.hasOwn(FORMATS, name)

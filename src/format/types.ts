@@ -1,10 +1,16 @@
 import { type PyDumpable } from './python-json.js'
 
-/** Kiln's FinetuneDataStrategy values at the seed commit. */
-export const DATA_STRATEGIES = ['final_only', 'final_and_intermediate'] as const
+/**
+ * Data strategies: Kiln's two at the seed commit (byte-identical to it), then the two Kiln added
+ * later (spec section 10): R1/QwQ-style `<think>` answers and the two-message chain of thought.
+ */
+export const DATA_STRATEGIES = ['final_only', 'final_and_intermediate', 'final_and_intermediate_r1_compatible', 'two_message_cot'] as const
 
 /** How much of a run's reasoning goes into the training example. */
 export type DataStrategy = typeof DATA_STRATEGIES[number]
+
+/** Strategies of the tool-call and Vertex formats: Kiln refuses R1-style thinking there. */
+export const TOOL_CALL_STRATEGIES: readonly DataStrategy[] = ['final_only', 'final_and_intermediate', 'two_message_cot']
 
 /** The part of a Kiln TaskOutput the formatter reads. */
 export interface TaskOutputData {
@@ -21,6 +27,16 @@ export interface TaskRunData {
   readonly output: TaskOutputData
   readonly repaired_output?: TaskOutputData | null
   readonly intermediate_outputs?: Readonly<Record<string, string>> | null
+  /** A saved conversation (OpenAI chat messages), exported with `include_tool_calls`. */
+  readonly trace?: readonly TraceMessage[] | null
+}
+
+/** One message of a run's trace, as OpenAI chat messages are shaped; other fields are ignored. */
+export interface TraceMessage {
+  readonly role: string
+  readonly content?: unknown
+  readonly tool_calls?: unknown
+  readonly tool_call_id?: unknown
 }
 
 /** The part of a Kiln DatasetSplit the formatter reads. */
@@ -40,14 +56,37 @@ export interface TrainingData {
   readonly thinkingFinalAnswerPrompt: string | null
 }
 
+/** A message of a training chat, between the system message and the final answer. */
+export type ChatMessage =
+  | { readonly kind: 'text', readonly role: 'user' | 'assistant', readonly content: string }
+  /** An assistant turn calling tools (from a trace); `content` is its text, if any. */
+  | { readonly kind: 'tool_call', readonly content: string | null, readonly toolCalls: readonly PyDumpable[] }
+  /** A tool's answer (from a trace). */
+  | { readonly kind: 'tool_response', readonly content: string, readonly toolCallId: string }
+
+/** One example, format-neutral: what every generator shapes into its provider's line. */
+export interface TrainingChat {
+  readonly systemMessage: string
+  /** The user turn(s), any trace tool calls and chain-of-thought turns, in order. */
+  readonly messages: readonly ChatMessage[]
+  /** The final answer as stored (the repaired output when there is one). */
+  readonly finalOutput: string
+  /** Text before the final answer in the same message (the R1 `<think>` block), or ''. */
+  readonly finalPrefix: string
+  /** Tool (function) definitions sent with the request, for the formats that carry them. */
+  readonly tools: readonly PyDumpable[] | null
+}
+
 /** A provider format: a description for people and the function that shapes one example. */
 export interface FormatGenerator {
   /** One line for `GET /formats` and the OpenAPI description. */
   readonly description: string
   /** True when the format parses the final output as JSON (and so can reject it). */
   readonly parsesOutput: boolean
+  /** The data strategies the format accepts. */
+  readonly strategies: readonly DataStrategy[]
   /** Shapes one example into the object written as one JSONL line; may throw FormatError. */
-  readonly generate: (data: TrainingData, context: GenerateContext) => PyDumpable
+  readonly generate: (chat: TrainingChat, context: GenerateContext) => PyDumpable
 }
 
 /** Per-export services a generator may need, injected so the core stays pure and testable. */

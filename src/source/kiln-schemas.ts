@@ -23,7 +23,11 @@ export const TaskRunSchema = Type.Object({
   intermediate_outputs: Type.Optional(Type.Union([
     Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' } }),
     Type.Null()
-  ], { description: '`reasoning` and/or `chain_of_thought` text; reasoning wins when both are set.' }))
+  ], { description: '`reasoning` and/or `chain_of_thought` text; reasoning wins when both are set.' })),
+  trace: Type.Optional(Type.Union([
+    Type.Array(Type.Object({ role: Type.String() }, { additionalProperties: true })),
+    Type.Null()
+  ], { description: 'The saved conversation (OpenAI chat messages); read only with include_tool_calls.' }))
 }, { additionalProperties: true, description: 'A Kiln TaskRun exactly as in task_run.kiln; unread fields are allowed.' })
 
 /** Kiln DatasetSplit (`dataset_split.kiln`). */

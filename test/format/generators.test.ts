@@ -3,6 +3,7 @@ import {
   COT_FINAL_ANSWER_PROMPT,
   FORMATS,
   createLineFormatter,
+  trainingChatFromData,
   type DataStrategy,
   type DatasetFormat,
   type TaskRunData,
@@ -195,10 +196,10 @@ describe('the generators called directly', () => {
       thinkingFinalAnswerPrompt: ''
     }
     const context = { randomToolCallId: FIXED_ID }
-    expect(dumpPythonJson(FORMATS.openai_chat_jsonl.generate(data, context))).toBe(
+    expect(dumpPythonJson(FORMATS.openai_chat_jsonl.generate(trainingChatFromData(data), context))).toBe(
       '{"messages": [{"role": "system", "content": ""}, {"role": "user", "content": "I"}, {"role": "user", "content": ""}, {"role": "assistant", "content": ""}, {"role": "user", "content": ""}, {"role": "assistant", "content": "F"}]}'
     )
-    expect(dumpPythonJson(FORMATS.vertex_gemini_1_5.generate(data, context))).toBe(
+    expect(dumpPythonJson(FORMATS.vertex_gemini_1_5.generate(trainingChatFromData(data), context))).toBe(
       '{"systemInstruction": {"role": "system", "parts": [{"text": ""}]}, "contents": [{"role": "user", "parts": [{"text": "I"}]}, {"role": "user", "parts": [{"text": ""}]}, {"role": "model", "parts": [{"text": ""}]}, {"role": "user", "parts": [{"text": ""}]}, {"role": "model", "parts": [{"text": "F"}]}]}'
     )
   })
@@ -216,7 +217,7 @@ describe('the generators called directly', () => {
     const plainLine = '{"conversations": [{"role": "system", "content": "S"}, {"role": "user", "content": "I"}, {"role": "assistant", "content": "F"}]}'
     for (const missing of ['thinking', 'thinkingInstructions', 'thinkingFinalAnswerPrompt'] as const) {
       const data: TrainingData = { ...full, [missing]: null }
-      expect(dumpPythonJson(FORMATS.huggingface_chat_template_jsonl.generate(data, context))).toBe(plainLine)
+      expect(dumpPythonJson(FORMATS.huggingface_chat_template_jsonl.generate(trainingChatFromData(data), context))).toBe(plainLine)
     }
   })
 })

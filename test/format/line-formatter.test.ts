@@ -193,8 +193,10 @@ describe('exportFileName', () => {
     ['test_dataset', 'train', 'openai_chat_jsonl', 'final_and_intermediate', 'test_dataset -- split-train -- format-openai_chat_jsonl -- cot.jsonl'],
     ['Support replies v1', 'val', 'vertex_gemini_1_5', 'final_and_intermediate', 'Support replies v1 -- split-val -- format-vertex_gemini_1_5 -- cot.jsonl'],
     ['ds', 'all', 'huggingface_chat_template_toolcall_jsonl', 'final_only', 'ds -- split-all -- format-huggingface_chat_template_toolcall_jsonl -- no-cot.jsonl'],
-    // Kiln compares with == "final_and_intermediate": anything else is no-cot.
-    ['ds', 'train', 'openai_chat_jsonl', 'final_and_intermediate_r1_compatible', 'ds -- split-train -- format-openai_chat_jsonl -- no-cot.jsonl']
+    // Later Kiln: every thinking strategy is "cot" (THINKING_DATA_STRATEGIES); anything else is no-cot.
+    ['ds', 'train', 'openai_chat_jsonl', 'final_and_intermediate_r1_compatible', 'ds -- split-train -- format-openai_chat_jsonl -- cot.jsonl'],
+    ['ds', 'train', 'openai_chat_jsonl', 'two_message_cot', 'ds -- split-train -- format-openai_chat_jsonl -- cot.jsonl'],
+    ['ds', 'train', 'openai_chat_jsonl', 'something_else', 'ds -- split-train -- format-openai_chat_jsonl -- no-cot.jsonl']
   ]
   for (const [dataset, split, format, strategy, expected] of cases) {
     it(`names ${dataset}/${split}/${format}/${strategy} "${expected}"`, () => {

@@ -19,8 +19,8 @@ describe('DATASET_FORMATS', () => {
 })
 
 describe('DATA_STRATEGIES', () => {
-  it('lists the two seed strategies', () => {
-    expect(DATA_STRATEGIES).toEqual(['final_only', 'final_and_intermediate'])
+  it('lists the two seed strategies first, then the two Kiln added later', () => {
+    expect(DATA_STRATEGIES).toEqual(['final_only', 'final_and_intermediate', 'final_and_intermediate_r1_compatible', 'two_message_cot'])
   })
 })
 

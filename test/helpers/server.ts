@@ -23,8 +23,10 @@ export async function startServer (config: Partial<AppConfig> = {}, options: App
 
 /** Like startServer, but the caller closes it (for one server shared by a whole file). */
 export async function listen (config: Partial<AppConfig> = {}, options: AppOptions = {}): Promise<TestServer & { close: () => Promise<void> }> {
-  // The service's defaults, as an empty environment gives them, with the test's overrides.
-  const app = await buildApp({ ...loadConfig({}), ...config }, options)
+  // The service's defaults, as an empty environment gives them, with the test's overrides. The
+  // event-loop and heap limits are off unless a test asks: a loaded CI machine lags while it loads
+  // test files, and a 503 there would say nothing about the code under test.
+  const app = await buildApp({ ...loadConfig({}), maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0, ...config }, options)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address')

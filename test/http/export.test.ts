@@ -219,14 +219,23 @@ describe('export errors', () => {
 })
 
 describe('GET /formats and /health', () => {
-  it('lists the six formats with their strategies', async () => {
+  it('lists the six formats with the strategies each accepts', async () => {
     const { client } = await startServer()
     const response = await client.request({ method: 'GET', path: '/formats' })
     const body = await response.body.json() as { formats: Array<{ name: string, data_strategies: string[], parses_output: boolean }> }
     expect(body.formats.map((f) => f.name)).toEqual([
       'openai_chat_jsonl', 'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl',
       'huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl', 'vertex_gemini_1_5'])
-    expect(body.formats.every((f) => f.data_strategies.join() === 'final_only,final_and_intermediate')).toBe(true)
+    const all = 'final_only,final_and_intermediate,final_and_intermediate_r1_compatible,two_message_cot'
+    const noR1 = 'final_only,final_and_intermediate,two_message_cot'
+    expect(Object.fromEntries(body.formats.map((f) => [f.name, f.data_strategies.join()]))).toEqual({
+      openai_chat_jsonl: all,
+      openai_chat_json_schema_jsonl: all,
+      openai_chat_toolcall_jsonl: noR1,
+      huggingface_chat_template_jsonl: all,
+      huggingface_chat_template_toolcall_jsonl: noR1,
+      vertex_gemini_1_5: noR1
+    })
     expect(body.formats.filter((f) => f.parses_output).map((f) => f.name)).toEqual([
       'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl', 'huggingface_chat_template_toolcall_jsonl'])
   })

@@ -12,7 +12,7 @@ const ROOT = new URL('../../', import.meta.url).pathname
 async function startProcess (env: Record<string, string>): Promise<{ child: ChildProcess, origin: string, logs: string[] }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   onTestFinished(() => { if (child.exitCode === null) child.kill('SIGKILL') })

@@ -6,13 +6,16 @@ import { inlineSource } from '../../source/inline.js'
 import { type DatasetCatalog, type DatasetResolver, type DatasetSource } from '../../source/types.js'
 import { sendJsonl } from '../jsonl-reply.js'
 import { ErrorResponseSchema } from '../schemas/error-response.js'
-import { DatasetParamsSchema, ExportRequestSchema, type ExportRequest } from '../schemas/export-request.js'
+import { resolveFormat } from '../../format/index.js'
+import { DatasetParamsSchema, exportRequestSchema, type ExportRequest, type FormatName } from '../schemas/export-request.js'
 
 /** Options of the datasets routes. */
 export interface DatasetRoutesOptions {
   /** The mounted Kiln projects; without it only inline exports work. */
   readonly catalog?: DatasetCatalog
   readonly tuning?: ExportTuning
+  /** The format names requests may use. */
+  readonly formats: readonly FormatName[]
 }
 
 const SplitSummarySchema = Type.Object({
@@ -89,7 +92,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         'without them the dataset split is looked up in the mounted Kiln projects.',
       tags: ['datasets'],
       params: DatasetParamsSchema,
-      body: ExportRequestSchema,
+      body: exportRequestSchema(options.formats),
       response: {
         200: {
           description: 'The training file, one JSON object per line (empty for an empty split).',
@@ -122,10 +125,14 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
     })
     const prepared = await prepareExport(source, {
       splitName: body.split_name,
-      format: body.format,
+      // The schema only lets through names that resolve.
+      format: resolveFormat(body.format) ?? 'openai_chat_jsonl',
+      formatName: body.format,
       dataStrategy: body.data_strategy ?? 'final_only',
       systemMessage: body.system_message,
-      thinkingInstructions: body.thinking_instructions ?? null
+      thinkingInstructions: body.thinking_instructions ?? null,
+      includeToolCalls: body.include_tool_calls ?? false,
+      tools: body.tools ?? null
     }, { ...options.tuning, signal: controller.signal })
     const logFields = { dataset: request.params.id, split: body.split_name, format: body.format, lines: prepared.lineCount }
     reply.raw.once('finish', () => {

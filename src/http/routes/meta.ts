@@ -1,23 +1,29 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DATA_STRATEGIES, DATASET_FORMATS, FORMATS } from '../../format/index.js'
+import { DATA_STRATEGIES, FORMATS, resolveFormat } from '../../format/index.js'
+import { type FormatName } from '../schemas/export-request.js'
 
 const FormatInfoSchema = Type.Object({
-  name: Type.Enum(DATASET_FORMATS),
+  name: Type.String({ description: 'The value of `format` in an export request.' }),
+  alias_of: Type.Optional(Type.String({ description: 'For a later Kiln name, the format it stands for (same lines).' })),
   description: Type.String(),
-  data_strategies: Type.Array(Type.Enum(DATA_STRATEGIES)),
+  data_strategies: Type.Array(Type.Enum(DATA_STRATEGIES), { description: 'The data strategies this format accepts.' }),
   parses_output: Type.Boolean({ description: 'True when the final output must be valid JSON.' })
 })
 
-const FORMAT_LIST = DATASET_FORMATS.map((name) => ({
-  name,
-  description: FORMATS[name].description,
-  data_strategies: [...DATA_STRATEGIES],
-  parses_output: FORMATS[name].parsesOutput
-}))
-
 /** `GET /formats` and `GET /health`. */
-const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const metaRoutes: FastifyPluginAsyncTypebox<{ formats: readonly FormatName[] }> = async (app, options) => {
+  const formatList = options.formats.map((name) => {
+    const format = resolveFormat(name) ?? 'openai_chat_jsonl'
+    return {
+      name,
+      ...(format === name ? {} : { alias_of: format }),
+      description: FORMATS[format].description,
+      data_strategies: [...FORMATS[format].strategies],
+      parses_output: FORMATS[format].parsesOutput
+    }
+  })
+
   app.get('/formats', {
     schema: {
       operationId: 'listFormats',
@@ -26,7 +32,7 @@ const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['meta'],
       response: { 200: Type.Object({ formats: Type.Array(FormatInfoSchema) }) }
     }
-  }, async () => ({ formats: FORMAT_LIST }))
+  }, async () => ({ formats: formatList }))
 
   app.get('/health', {
     schema: {

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { DATA_STRATEGIES, DATASET_FORMATS } from '../../format/index.js'
+import { DATA_STRATEGIES, type DatasetFormat, type FormatAlias } from '../../format/index.js'
 import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from '../../source/kiln-schemas.js'
 
 /** `:id` of the dataset routes: a Kiln dataset split id. */
@@ -49,28 +49,53 @@ const INLINE_EXAMPLE = {
   ]
 }
 
-/**
- * `POST /datasets/:id/export`. Top-level keys are strict (a misspelt key is a 400); the Kiln
- * objects inside accept any extra field.
- */
-export const ExportRequestSchema = Type.Object({
-  split_name: Type.String({ description: 'Which split of the dataset to export (a key of split_contents, case-sensitive).' }),
-  format: Type.Enum(DATASET_FORMATS, { description: `Output format: one of ${DATASET_FORMATS.join(', ')}.` }),
-  data_strategy: Type.Optional(Type.Enum(DATA_STRATEGIES, {
-    default: 'final_only',
-    description: 'final_only: system, user, answer. final_and_intermediate: adds the chain-of-thought turns for runs with thinking data.'
-  })),
-  system_message: Type.String({ description: 'The system message of every example (may be empty).' }),
-  thinking_instructions: Type.Optional(Type.Union([Type.String(), Type.Null()], {
-    description: 'Required (non-empty) with final_and_intermediate when a run has thinking data; ignored otherwise.'
-  })),
-  dataset_split: Type.Optional(DatasetSplitSchema),
-  task_runs: Type.Optional(Type.Array(TaskRunSchema, { description: 'The runs the split names (extra runs are fine).' })),
-  task: Type.Optional(TaskSchema)
-}, {
-  additionalProperties: false,
-  description: 'Export parameters, plus dataset_split and task_runs for an inline export. Without them the dataset is looked up in the mounted Kiln projects.',
-  examples: [MOUNTED_EXAMPLE, INLINE_EXAMPLE]
-})
+/** An OpenAI function (tool) definition, sent with each example of the formats that carry tools. */
+const ToolDefinitionSchema = Type.Object({
+  type: Type.Optional(Type.Literal('function')),
+  function: Type.Object({
+    name: Type.String({ minLength: 1 }),
+    description: Type.Optional(Type.String()),
+    parameters: Type.Optional(Type.Object({}, { additionalProperties: true }))
+  }, { additionalProperties: true })
+}, { additionalProperties: true, description: 'An OpenAI tool definition: {"type": "function", "function": {"name", "description", "parameters"}}.' })
 
-export type ExportRequest = Static<typeof ExportRequestSchema>
+/** A format name the request may use: the six, plus Kiln's later aliases when switched on. */
+export type FormatName = DatasetFormat | FormatAlias
+
+/**
+ * `POST /datasets/:id/export`, for the given accepted format names. Top-level keys are strict (a
+ * misspelt key is a 400); the Kiln objects inside accept any extra field.
+ */
+export function exportRequestSchema (formats: readonly FormatName[]) {
+  return Type.Object({
+    split_name: Type.String({ description: 'Which split of the dataset to export (a key of split_contents, case-sensitive).' }),
+    format: Type.Enum(formats, { description: `Output format: one of ${formats.join(', ')}.` }),
+    data_strategy: Type.Optional(Type.Enum(DATA_STRATEGIES, {
+      default: 'final_only',
+      description: 'final_only: system, user, answer. final_and_intermediate: adds the chain-of-thought turns (Kiln\'s seed layout) for runs ' +
+        'with thinking data. final_and_intermediate_r1_compatible: one assistant message "<think>\\n{thinking}\\n</think>\\n\\n{answer}", every run ' +
+        'needs thinking, no thinking instructions, not for Vertex or tool-call formats. two_message_cot: one user message with the input in ' +
+        '<user_input> tags and the thinking instructions, then thinking, the final-answer prompt and the answer; every run needs thinking.'
+    })),
+    system_message: Type.String({ description: 'The system message of every example (may be empty).' }),
+    thinking_instructions: Type.Optional(Type.Union([Type.String(), Type.Null()], {
+      description: 'Required (non-empty) with final_and_intermediate when a run has thinking data, and with two_message_cot; refused with final_and_intermediate_r1_compatible; ignored by final_only.'
+    })),
+    include_tool_calls: Type.Optional(Type.Boolean({
+      default: false,
+      description: 'Export the tool calls and tool responses of each run\'s saved trace between the user message and the final answer.'
+    })),
+    tools: Type.Optional(Type.Array(ToolDefinitionSchema, {
+      description: 'Function definitions added to each line of the OpenAI formats ("tools") and Vertex ("functionDeclarations").'
+    })),
+    dataset_split: Type.Optional(DatasetSplitSchema),
+    task_runs: Type.Optional(Type.Array(TaskRunSchema, { description: 'The runs the split names (extra runs are fine).' })),
+    task: Type.Optional(TaskSchema)
+  }, {
+    additionalProperties: false,
+    description: 'Export parameters, plus dataset_split and task_runs for an inline export. Without them the dataset is looked up in the mounted Kiln projects.',
+    examples: [MOUNTED_EXAMPLE, INLINE_EXAMPLE]
+  })
+}
+
+export type ExportRequest = Static<ReturnType<typeof exportRequestSchema>>

@@ -1,0 +1,84 @@
+import { DATA_STRATEGIES, DATASET_FORMATS } from '../format/index.js'
+
+/* Help texts, kept apart from the commands so `--help` loads no server code. */
+
+export const PROGRAM_HELP = `Usage: kiln-export <command> [options]
+
+Kiln fine-tuning datasets as JSONL, byte for byte like Kiln's dataset_formatter: the same core as
+the HTTP service, straight from a Kiln project folder.
+
+Commands:
+  export     Export one split of a dataset split as JSONL (stdout, or a file with -o)
+  list       List the dataset splits of a Kiln project folder
+  serve      Start the HTTP service (Swagger UI at /docs)
+  validate   Not available yet
+
+Options:
+  -h, --help      Show this help; \`kiln-export <command> --help\` for a command's options
+  -v, --version   Print the version
+
+Examples:
+  kiln-export list --project examples/kiln-project
+  kiln-export export --project examples/kiln-project --dataset 150621256807 --split train \\
+    --format openai_chat_jsonl --system-message 'Write a one-line joke about the topic.' -o train.jsonl
+
+Exit status: 0 ok; 1 data error (Kiln's message and the run ids on stderr); 2 usage error.
+`
+
+export const EXPORT_HELP = `Usage: kiln-export export --project DIR --dataset ID --split NAME --format FORMAT
+         (--system-message TEXT | --system-message-file FILE) [options]
+
+Export one split of a dataset split of a Kiln project as JSONL, byte for byte what Kiln's
+dataset_formatter writes. Every run is checked before the first byte is written: on a data
+error nothing is written and the offending run ids are printed.
+
+Options:
+  --project DIR                 A Kiln project folder (holds project.kiln) or a folder of project folders
+  --dataset ID                  The dataset split id (see \`kiln-export list\`)
+  --split NAME                  The split to export: a key of split_contents, e.g. train (case-sensitive)
+  --format FORMAT               ${DATASET_FORMATS.join(',\n                                ')}
+  --strategy STRATEGY           ${DATA_STRATEGIES.join(' | ')} (default: final_only)
+  --system-message TEXT         The system message of every example (may be empty)
+  --system-message-file FILE    Read the system message from FILE (UTF-8; one final newline is dropped)
+  --thinking-instructions TEXT  Needed with final_and_intermediate when a run has thinking data
+  -o, --output FILE             Write FILE instead of stdout: a temp file in the same folder, renamed
+                                over FILE once the whole export is written (never a partial file)
+  -h, --help                    Show this help
+
+Exit status: 0 exported; 1 the data was refused (Kiln's message and the run ids on stderr) or
+writing failed; 2 usage error; 130 interrupted.
+`
+
+export const LIST_HELP = `Usage: kiln-export list --project DIR [--json]
+
+List the dataset splits of the Kiln projects in DIR: id, name, project, task, and the split
+names with their run counts.
+
+Options:
+  --project DIR   A Kiln project folder (holds project.kiln) or a folder of project folders
+  --json          Print JSON instead of a table: {"datasets": [...]}, as GET /datasets answers
+  -h, --help      Show this help
+
+Exit status: 0 listed (an empty list too); 2 usage error.
+`
+
+export const SERVE_HELP = `Usage: kiln-export serve [--project DIR] [--port PORT] [--host HOST]
+
+Start the HTTP service, exactly as \`npm start\` does: the configuration comes from the
+environment (see the README's Configuration table); these options override it.
+
+Options:
+  --project DIR   Kiln projects to serve (KILN_PROJECTS_DIR; default: the example project)
+  --port PORT     TCP port (PORT; default 3000, 0 picks a free one)
+  --host HOST     Interface to bind (HOST; default 127.0.0.1, 0.0.0.0 in a container)
+  -h, --help      Show this help
+
+SIGTERM/SIGINT stop it gracefully (running exports may finish within SHUTDOWN_GRACE_MS).
+Exit status: 0 stopped; 2 invalid configuration or usage error.
+`
+
+export const VALIDATE_HELP = `Usage: kiln-export validate
+
+Not available yet: check a dataset split without exporting it. Use \`kiln-export export\` with
+-o /dev/null meanwhile (every run is checked before the first byte is written).
+`

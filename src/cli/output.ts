@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto'
+import { open, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { type OutputStream } from './io.js'
+
+/** Called with each chunk just before it is written (progress counting). */
+export type OnChunk = (chunk: string) => void
+
+/** The consumer of stdout went away (`| head`): not our failure, stop quietly. */
+export function isBrokenPipe (err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'EPIPE'
+}
+
+/** Resolve when `stream` drains; reject when it errors or closes first. */
+function drained (stream: OutputStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      stream.removeListener('drain', onDrain)
+      stream.removeListener('error', onError)
+      stream.removeListener('close', onClose)
+    }
+    const onDrain = (): void => { cleanup(); resolve() }
+    const onError = (err: unknown): void => { cleanup(); reject(err instanceof Error ? err : new Error(String(err))) }
+    const onClose = (): void => { cleanup(); reject(Object.assign(new Error('the output stream closed'), { code: 'EPIPE' })) }
+    stream.once('drain', onDrain)
+    stream.once('error', onError)
+    stream.once('close', onClose)
+  })
+}
+
+/** Write every chunk to `stream`, waiting for it to drain when its buffer is full (backpressure). */
+export async function writeToStream (stream: OutputStream, chunks: AsyncIterable<string>, onChunk?: OnChunk): Promise<void> {
+  // An EPIPE arrives as an 'error' event after a write: keep it instead of crashing the process.
+  let failure: Error | undefined
+  const onError = (err: unknown): void => { failure ??= err instanceof Error ? err : new Error(String(err)) }
+  stream.once('error', onError)
+  try {
+    for await (const chunk of chunks) {
+      if (failure !== undefined) throw failure
+      onChunk?.(chunk)
+      if (!stream.write(chunk)) await drained(stream)
+    }
+    if (failure !== undefined) throw failure
+  } finally {
+    stream.removeListener('error', onError)
+  }
+}
+
+/** The temp file `path` is written to first: hidden, in the same folder (so the rename is atomic). */
+export function tempPathFor (path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+}
+
+/**
+ * Write the chunks to a temp file next to `path`, flush it to disk, then rename it over `path`.
+ * On any failure (a data error in the streaming pass, a full disk, an abort) the temp file is
+ * removed: `path` is either the whole export or untouched, never a partial file.
+ */
+export async function writeFileAtomically (path: string, chunks: AsyncIterable<string>, options: { signal?: AbortSignal, onChunk?: OnChunk } = {}): Promise<number> {
+  const temp = tempPathFor(path)
+  const handle = await open(temp, 'wx')
+  let closed = false
+  let renamed = false
+  let bytes = 0
+  try {
+    for await (const chunk of chunks) {
+      options.signal?.throwIfAborted()
+      options.onChunk?.(chunk)
+      const buffer = Buffer.from(chunk, 'utf8')
+      for (let offset = 0; offset < buffer.length;) {
+        const { bytesWritten } = await handle.write(buffer, offset)
+        offset += bytesWritten
+      }
+      bytes += buffer.length
+    }
+    options.signal?.throwIfAborted()
+    await handle.sync()
+    closed = true
+    await handle.close()
+    await rename(temp, path)
+    renamed = true
+    return bytes
+  } finally {
+    if (!closed) await handle.close().catch(() => {})
+    if (!renamed) await rm(temp, { force: true })
+  }
+}
+
+/** Count the `\n` in a chunk (one per JSONL line). */
+export function countLines (chunk: string): number {
+  let lines = 0
+  for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) lines++
+  return lines
+}
+
+/** A `\r` line counter on a terminal; `update` is throttled, `finish` prints the last count and a newline. */
+export interface Progress {
+  readonly onChunk: OnChunk
+  finish (): void
+}
+
+/** Progress on `stream` for an export of `total` lines into `label`, redrawn at most every `intervalMs`. */
+export function createProgress (stream: OutputStream, label: string, total: number, intervalMs = 100, now: () => number = Date.now): Progress {
+  let lines = 0
+  let last = -Infinity
+  const draw = (): void => {
+    const percent = total === 0 ? 100 : Math.floor((lines / total) * 100)
+    stream.write(`\rkiln-export: ${label}: ${lines.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} lines (${percent}%)`)
+  }
+  return {
+    onChunk (chunk) {
+      lines += countLines(chunk)
+      const time = now()
+      if (time - last >= intervalMs) {
+        last = time
+        draw()
+      }
+    },
+    finish () {
+      draw()
+      stream.write('\n')
+    }
+  }
+}
