@@ -5,6 +5,7 @@ export interface RunOptions {
   readonly repaired?: string
   readonly intermediate?: Record<string, string> | null
   readonly input?: string
+  readonly trace?: unknown[]
 }
 
 /** A task run as Kiln writes it (with envelope fields the formatter ignores). */
@@ -21,6 +22,7 @@ export function kilnRun (id: string, options: RunOptions = {}): Record<string, u
     repaired_output: options.repaired === undefined ? null : { v: 1, id: `r${id}`, path: null, output: options.repaired, model_type: 'task_output' },
     intermediate_outputs: options.intermediate ?? null,
     tags: [],
+    ...(options.trace === undefined ? {} : { trace: options.trace }),
     model_type: 'task_run'
   }
 }
