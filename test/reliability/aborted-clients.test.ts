@@ -80,8 +80,8 @@ describe('a client that disconnects mid-export', () => {
     const afterAbort = batchesRead
     await sleep(300)
     expect(batchesRead).toBe(afterAbort)
-    // Far fewer than the two full passes (2 x 3000 runs / 32 per batch) a finished export reads.
-    expect(batchesRead).toBeLessThan(2 * Math.ceil(3000 / 32))
+    // Far fewer than the two full passes (2 x 3000 runs / 64 per batch) a finished export reads.
+    expect(batchesRead).toBeLessThan(2 * Math.ceil(3000 / 64))
   })
 
   it('leaves no open handles, memory or pending exports behind, 500 times in a row', async () => {

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+import { ConfigSchema } from '../../src/config.js'
+import { COMPOSE_TEXT, DOCKERFILE_TEXT, envNames, finalStage, type DockerInstruction } from './dockerfile.js'
+
+/*
+ * The deployment files against the code, without a Docker engine: every variable they set is one
+ * the service reads, the projects are mounted read-only where the service looks, and the image
+ * runs as a non-root user with production dependencies and a health check. Each check is a
+ * function, run on the real files and on broken copies (so a check that cannot fail is caught).
+ */
+
+const CONFIG_KEYS = Object.keys(ConfigSchema.properties)
+
+interface ComposeVolume { type?: string, source?: string, target?: string, read_only?: boolean }
+interface ComposeService {
+  environment?: Record<string, string | number | boolean | null> | string[]
+  volumes?: Array<string | ComposeVolume>
+}
+
+function composeService (text: string): ComposeService {
+  const compose = parseYaml(text) as { services?: Record<string, ComposeService> }
+  const service = compose.services?.['kiln-export']
+  if (service === undefined) throw new Error('docker-compose.yml has no kiln-export service')
+  return service
+}
+
+/** The service's environment as a map, from either compose syntax (map or `KEY=value` list). */
+function environment (service: ComposeService): Record<string, string | undefined> {
+  const env = service.environment ?? {}
+  if (Array.isArray(env)) {
+    return Object.fromEntries(env.map((entry) => {
+      const at = entry.indexOf('=')
+      return at === -1 ? [entry, undefined] : [entry.slice(0, at), entry.slice(at + 1)]
+    }))
+  }
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value === null ? undefined : String(value)]))
+}
+
+/** A volume in long form; the short form `source:target[:mode]` may hold `${VAR:-default}` with colons. */
+function volume (entry: string | ComposeVolume): ComposeVolume {
+  if (typeof entry !== 'string') return entry
+  const match = /^(.*):(\/[^:]*)(?::([a-z,]+))?$/.exec(entry)
+  if (match === null) return { source: entry }
+  return { source: match[1], target: match[2], read_only: (match[3] ?? '').split(',').includes('ro') }
+}
+
+/** Variables compose sets that the service does not read. */
+function unknownComposeVariables (text: string): string[] {
+  return Object.keys(environment(composeService(text))).filter((name) => !CONFIG_KEYS.includes(name))
+}
+
+/** The mount at KILN_PROJECTS_DIR, or a reason it is wrong. */
+function projectsMountProblem (text: string): string | undefined {
+  const service = composeService(text)
+  const projectsDir = environment(service).KILN_PROJECTS_DIR
+  if (projectsDir === undefined || !projectsDir.startsWith('/')) return 'KILN_PROJECTS_DIR is not set to an absolute path'
+  const mounts = (service.volumes ?? []).map(volume).filter((v) => v.target === projectsDir)
+  if (mounts.length !== 1) return `${mounts.length} volumes are mounted at ${projectsDir}`
+  return mounts[0]?.read_only === true ? undefined : `${projectsDir} is mounted read-write`
+}
+
+const ofKeyword = (stage: readonly DockerInstruction[], keyword: string): DockerInstruction[] => stage.filter((i) => i.keyword === keyword)
+
+/** ENV names of the runtime stage that are neither configuration variables nor NODE_ENV. */
+function unknownDockerfileVariables (text: string): string[] {
+  return ofKeyword(finalStage(text), 'ENV').flatMap(envNames).filter((name) => name !== 'NODE_ENV' && !CONFIG_KEYS.includes(name))
+}
+
+/** The user the image runs as (the runtime stage's last USER), or root. */
+function runtimeUser (text: string): string {
+  const users = ofKeyword(finalStage(text), 'USER')
+  return (users[users.length - 1]?.args[0] ?? 'root').split(':')[0] ?? 'root'
+}
+
+function healthcheckHitsHealth (text: string): boolean {
+  const checks = ofKeyword(finalStage(text), 'HEALTHCHECK')
+  return checks.length === 1 && checks[0]?.args[0] === 'CMD' && /\/health\b/.test(checks[0].text)
+}
+
+function installsProductionOnly (text: string): boolean {
+  return ofKeyword(finalStage(text), 'RUN').some((i) => /\bnpm ci\b[^&;|]*--omit=dev\b/.test(i.args.join(' ')))
+}
+
+describe('docker-compose.yml', () => {
+  it('sets only environment variables the service reads (keys of ConfigSchema)', () => {
+    expect(Object.keys(environment(composeService(COMPOSE_TEXT))).length).toBeGreaterThan(0)
+    expect(unknownComposeVariables(COMPOSE_TEXT)).toEqual([])
+  })
+
+  it('mounts the Kiln projects read-only at the path KILN_PROJECTS_DIR points to', () => {
+    expect(projectsMountProblem(COMPOSE_TEXT)).toBeUndefined()
+  })
+})
+
+describe('the Dockerfile\'s runtime stage', () => {
+  it('sets only configuration variables in ENV, plus NODE_ENV', () => {
+    expect(ofKeyword(finalStage(), 'ENV').flatMap(envNames)).toContain('NODE_ENV')
+    expect(unknownDockerfileVariables(DOCKERFILE_TEXT)).toEqual([])
+  })
+
+  it('sets KILN_PROJECTS_DIR to the folder docker-compose.yml mounts', () => {
+    const projectsDir = environment(composeService(COMPOSE_TEXT)).KILN_PROJECTS_DIR ?? ''
+    expect(ofKeyword(finalStage(), 'ENV').flatMap((i) => i.args)).toContain(`KILN_PROJECTS_DIR=${projectsDir}`)
+  })
+
+  it('runs as a non-root user', () => {
+    expect(runtimeUser(DOCKERFILE_TEXT)).not.toMatch(/^(root|0)$/)
+  })
+
+  it('has a HEALTHCHECK that requests /health', () => {
+    expect(healthcheckHitsHealth(DOCKERFILE_TEXT)).toBe(true)
+  })
+
+  it('installs production dependencies only (npm ci --omit=dev)', () => {
+    expect(installsProductionOnly(DOCKERFILE_TEXT)).toBe(true)
+  })
+})
+
+describe('the deployment checks', () => {
+  it('catch an unknown variable, a read-write mount and a mount elsewhere in docker-compose.yml', () => {
+    expect(unknownComposeVariables(COMPOSE_TEXT.replace('HOST: 0.0.0.0', 'HOSTNAME: 0.0.0.0'))).toEqual(['HOSTNAME'])
+    expect(projectsMountProblem(COMPOSE_TEXT.replace(':/data:ro', ':/data'))).toBe('/data is mounted read-write')
+    expect(projectsMountProblem(COMPOSE_TEXT.replace(':/data:ro', ':/projects:ro'))).toBe('0 volumes are mounted at /data')
+    // The list syntax of compose is read too.
+    expect(unknownComposeVariables('services:\n  kiln-export:\n    environment:\n      - PORT=3000\n      - DEBUG=1\n')).toEqual(['DEBUG'])
+  })
+
+  it('catch an unknown ENV, a root user, a missing health check and dev dependencies in the Dockerfile', () => {
+    expect(unknownDockerfileVariables(DOCKERFILE_TEXT.replace('LOG_FORMAT=json', 'LOG_STYLE=json'))).toEqual(['LOG_STYLE'])
+    expect(runtimeUser(DOCKERFILE_TEXT.replace(/^USER node$/m, 'USER root'))).toBe('root')
+    expect(runtimeUser(DOCKERFILE_TEXT.replace(/^USER node$/m, ''))).toBe('root')
+    expect(healthcheckHitsHealth(DOCKERFILE_TEXT.replace(/\/health/g, '/'))).toBe(false)
+    expect(installsProductionOnly(DOCKERFILE_TEXT.replace('--omit=dev', ''))).toBe(false)
+  })
+})

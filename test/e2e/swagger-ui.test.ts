@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { chromium } from 'playwright-core'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
+import { KilnProjects } from '../../src/source/kiln-project.js'
+import { postJson, startServer } from '../helpers/server.js'
+
+/*
+ * Swagger UI in a real browser (Debian's Chromium, driven by playwright-core): a person opens
+ * /docs, expands the export, tries it out with the first example and gets the JSONL file.
+ * Chromium comes from `scripts/install-chromium.sh`; without it the test is skipped, saying so.
+ */
+
+const CHROMIUM = '/usr/bin/chromium'
+const SCREENSHOT = new URL('../../test-artifacts/swagger-ui.png', import.meta.url).pathname
+const EXAMPLE_ID = '150621256807'
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic'
+]
+
+describe('Swagger UI at /docs', () => {
+  it('exports the example project with the first example via "Try it out" and Execute', { timeout: 180_000 }, async (context) => {
+    if (!existsSync(CHROMIUM)) context.skip(`${CHROMIUM} is missing: run scripts/install-chromium.sh to run the Swagger UI browser test`)
+
+    const { origin, client } = await startServer({}, { catalog: new KilnProjects(EXAMPLE_PROJECT_DIR) })
+    // A fresh profile (--user-data-dir) for every run: no cache, no state from an earlier run.
+    const profile = await mkdtemp(join(tmpdir(), 'kiln-export-chromium-'))
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 1000 }
+    })
+    onTestFinished(async () => {
+      await browser.close()
+      await rm(profile, { recursive: true, force: true })
+    })
+    const page = browser.pages()[0] ?? await browser.newPage()
+    page.setDefaultTimeout(60_000)
+
+    await page.goto(`${origin}/docs`)
+    const operation = page.locator('#operations-datasets-exportDataset')
+    await operation.locator('.opblock-summary').click()
+
+    // "Try it out": the UI is configured with tryItOutEnabled, so the button may already read "Cancel".
+    const tryOut = operation.locator('button.try-out__btn')
+    if ((await tryOut.textContent())?.trim() === 'Try it out') await tryOut.click()
+    await expect.poll(async () => (await tryOut.textContent())?.trim()).toBe('Cancel')
+
+    // The path id and the first request-body example are prefilled: a mounted export of the example project.
+    expect(await operation.locator('tr[data-param-name="id"] input').inputValue()).toBe(EXAMPLE_ID)
+    const requestBody = JSON.parse(await operation.locator('textarea.body-param__text').inputValue()) as Record<string, unknown>
+    expect(requestBody).toEqual({
+      split_name: 'train',
+      format: 'openai_chat_json_schema_jsonl',
+      data_strategy: 'final_and_intermediate',
+      system_message: 'Write a one-line joke about the topic.',
+      thinking_instructions: 'Brainstorm three angles first.'
+    })
+
+    await operation.locator('button.execute').click()
+    const response = operation.locator('.live-responses-table tbody tr.response')
+    await expect.poll(async () => (await response.locator('.response-col_status').textContent())?.trim()).toBe('200')
+    const headers = await response.locator('.response-col_description pre.microlight').innerText()
+    expect(headers).toContain('content-type: application/jsonl; charset=utf-8')
+    expect(headers).toContain('x-export-line-count: 6')
+
+    // Swagger UI shows an attachment as a "Download file" link to the body: download it as a person would.
+    const link = response.locator('a', { hasText: 'Download file' })
+    await link.scrollIntoViewIfNeeded()
+    await mkdir(dirname(SCREENSHOT), { recursive: true })
+    // The export operation as a person sees it, from its title to the 200 answer (not the schemas below).
+    const scrollY = await page.evaluate<number>('window.scrollY')
+    const top = ((await operation.boundingBox())?.y ?? 0) + scrollY
+    const answer = await response.boundingBox()
+    const bottom = (answer === null ? top + 1000 : answer.y + answer.height) + scrollY
+    await page.screenshot({ path: SCREENSHOT, fullPage: true, clip: { x: 0, y: Math.max(0, top - 10), width: 1280, height: bottom - top + 30 } })
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
+    expect(download.suggestedFilename()).toBe('Jokes v1 -- split-train -- format-openai_chat_json_schema_jsonl -- cot.jsonl')
+    const path = await download.path()
+    const jsonl = await readFile(path, 'utf8')
+
+    // The JSONL text: 6 lines, each a JSON object, the bytes the API sends for the same request.
+    const lines = jsonl.split('\n')
+    expect(lines.pop()).toBe('')
+    expect(lines).toHaveLength(6)
+    for (const line of lines) expect(Object.keys(JSON.parse(line) as object)).toEqual(['messages'])
+    const api = await postJson(client, `/datasets/${EXAMPLE_ID}/export`, requestBody)
+    expect(jsonl).toBe(api.text)
+  })
+})
