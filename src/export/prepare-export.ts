@@ -152,21 +152,30 @@ export async function prepareExport (
   }
   signal?.throwIfAborted()
 
+  const bufferedCount = buffered.length
   if (first !== undefined) {
     const message = first.code === 'TASK_RUN_NOT_FOUND' ? missingRunsMessage(missingIds) : first.message
     throw new ExportDataError(first.code, message, [...badIds], problems)
   }
 
+  // Lines are gathered in an array and joined per chunk: one flat string, where `+=` would build
+  // a rope that costs far more to flatten and encode later.
   async function * chunks (): AsyncIterable<string> {
-    let chunk = ''
-    for (const line of buffered) {
-      chunk += line
-      if (chunk.length >= chunkChars) {
-        yield chunk
-        chunk = ''
-      }
+    let pending: string[] = []
+    let pendingChars = 0
+    const take = (): string => {
+      const chunk = pending.join('')
+      pending = []
+      pendingChars = 0
+      return chunk
     }
-    const rest = ids.slice(buffered.length)
+    for (const line of buffered) {
+      pending.push(line)
+      pendingChars += line.length
+      if (pendingChars >= chunkChars) yield take()
+    }
+    buffered.length = 0
+    const rest = ids.slice(bufferedCount)
     if (rest.length > 0) {
       for await (const batch of source.runs(rest, signal)) {
         for (const lookup of batch) {
@@ -175,16 +184,15 @@ export async function prepareExport (
             throw new FormatError(lookup.status === 'missing' ? 'TASK_RUN_NOT_FOUND' : 'TASK_RUN_INVALID',
               `Task run ${lookup.id} changed during the export`, lookup.id)
           }
-          chunk += formatLine(lookup.run)
-          if (chunk.length >= chunkChars) {
-            yield chunk
-            chunk = ''
-          }
+          const line = formatLine(lookup.run)
+          pending.push(line)
+          pendingChars += line.length
+          if (pendingChars >= chunkChars) yield take()
         }
       }
       signal?.throwIfAborted()
     }
-    if (chunk.length > 0) yield chunk
+    if (pendingChars > 0) yield take()
   }
 
   return {

@@ -22,11 +22,13 @@ export const SHA256_TRAILER = 'x-export-sha256'
 export function sendJsonl (reply: FastifyReply, prepared: PreparedExport): FastifyReply {
   const hash = createHash('sha256')
   let lines = 0
-  async function * counted (): AsyncIterable<string> {
+  // Encode each chunk once: the same bytes are hashed, counted and written.
+  async function * counted (): AsyncIterable<Buffer> {
     for await (const chunk of prepared.chunks) {
-      hash.update(chunk, 'utf8')
-      for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) lines++
-      yield chunk
+      const bytes = Buffer.from(chunk, 'utf8')
+      hash.update(bytes)
+      for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) lines++
+      yield bytes
     }
   }
   reply.header('content-type', JSONL_CONTENT_TYPE)
