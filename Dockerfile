@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # kiln-export production image: compiled JavaScript, production dependencies only, non-root.
 
 FROM node:22-bookworm-slim AS build

@@ -37,7 +37,7 @@ Options:
   --dataset ID                  The dataset split id (see \`kiln-export list\`)
   --split NAME                  The split to export: a key of split_contents, e.g. train (case-sensitive)
   --format FORMAT               ${DATASET_FORMATS.join(',\n                                ')}
-  --strategy STRATEGY           ${DATA_STRATEGIES.join(' | ')} (default: final_only)
+  --strategy STRATEGY           ${DATA_STRATEGIES.map((s) => s === 'final_only' ? `${s} (default)` : s).join(',\n                                ')}
   --system-message TEXT         The system message of every example (may be empty)
   --system-message-file FILE    Read the system message from FILE (UTF-8; one final newline is dropped)
   --thinking-instructions TEXT  Needed with final_and_intermediate when a run has thinking data

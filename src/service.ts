@@ -1,0 +1,38 @@
+import { stat } from 'node:fs/promises'
+import closeWithGrace from 'close-with-grace'
+import { type FastifyInstance } from 'fastify'
+import { pino, type LoggerOptions } from 'pino'
+import { buildApp } from './app.js'
+import { ConfigError, type Config } from './config.js'
+import { KilnProjects } from './source/kiln-project.js'
+
+function loggerOptions (config: Config, stdoutIsTty: boolean): LoggerOptions {
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && stdoutIsTty)
+  return {
+    level: config.logLevel,
+    // Never log request bodies or credentials.
+    redact: ['req.headers.authorization'],
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
+  }
+}
+
+/**
+ * Run the service from a loaded config: logs (pretty on a terminal, JSON otherwise), the mounted
+ * projects, graceful close on SIGTERM/SIGINT, listen. Shared by `npm start` and `kiln-export serve`.
+ * Throws ConfigError when KILN_PROJECTS_DIR is not a folder.
+ */
+export async function startService (config: Config, options: { readonly stdoutIsTty: boolean }): Promise<FastifyInstance> {
+  const isFolder = await stat(config.projectsDir).then((s) => s.isDirectory(), () => false)
+  if (!isFolder) throw new ConfigError(`KILN_PROJECTS_DIR is not a readable folder: ${config.projectsDir}`)
+  const logger = pino(loggerOptions(config, options.stdoutIsTty))
+  const catalog = new KilnProjects(config.projectsDir)
+  logger.info({ projectsDir: config.projectsDir, projects: (await catalog.projectDirs()).length }, 'serving mounted Kiln projects')
+  const app = await buildApp(config, { logger, catalog })
+  closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
+    if (err !== undefined) logger.error({ err }, 'shutting down after an error')
+    else logger.info({ signal }, 'shutting down')
+    await app.close()
+  })
+  await app.listen({ port: config.port, host: config.host })
+  return app
+}
