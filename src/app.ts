@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import compress from '@fastify/compress'
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { type Config } from './config.js'
@@ -49,6 +50,9 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   await app.register(errorHandler, { bodyLimit: config.bodyLimit })
+  // gzip/br/deflate for clients that ask (Accept-Encoding), streamed chunk by chunk; gzip-encoded
+  // request bodies are inflated too (BODY_LIMIT applies to the inflated size).
+  await app.register(compress, { customTypes: /^(?:application\/(?:jsonl|json|[\w.+-]+\+json)|text\/)/, encodings: ['br', 'gzip', 'deflate'] })
   // The API speaks JSON only (valid UTF-8): anything else is a clear 415 or 400.
   await app.register(jsonBody)
   await app.register(limits, config)
