@@ -10,6 +10,7 @@ import limits from './http/plugins/limits.js'
 import swagger from './http/plugins/swagger.js'
 import datasetRoutes from './http/routes/datasets.js'
 import metaRoutes from './http/routes/meta.js'
+import validateRoutes from './http/routes/validate.js'
 import { type FormatName } from './http/schemas/export-request.js'
 import { validatorCompiler } from './http/validation.js'
 import { type ExportTuning } from './export/prepare-export.js'
@@ -28,7 +29,7 @@ export interface AppOptions {
 
 /** The part of the configuration the app itself uses (the rest is the server's). */
 export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'maxEventLoopDelayMs'
-| 'maxHeapUsedBytes' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases'>
+| 'maxHeapUsedBytes' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile'>
 
 /** Build the service (plugins, routes, error handling) without listening. */
 export async function buildApp (config: AppConfig, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -61,6 +62,7 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
   // The six formats, plus Kiln's later names when FORMAT_ALIASES is on.
   const formats: FormatName[] = [...DATASET_FORMATS, ...(config.formatAliases ? Object.keys(FORMAT_ALIASES) as FormatAlias[] : [])]
   await app.register(metaRoutes, { formats })
-  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning, formats })
+  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning, formats, pricesFile: config.pricesFile })
+  await app.register(validateRoutes, { catalog: options.catalog, formats, pricesFile: config.pricesFile })
   return app
 }

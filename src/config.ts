@@ -38,7 +38,7 @@ export const ConfigSchema = Type.Object({
   /** Bearer token every route but /health (and the docs) requires; unset means no auth. */
   API_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token required on every API route but /health; at least 16 characters. Unset: no auth.' })),
   /** Exports running at once; one more is answered 503 with Retry-After. */
-  MAX_CONCURRENT_EXPORTS: Type.Integer({ minimum: 1, default: 16, description: 'Exports running at once; more get 503 with Retry-After.' }),
+  MAX_CONCURRENT_EXPORTS: Type.Integer({ minimum: 1, default: 4, description: 'Exports running at once; more get 503 with Retry-After. Exports are CPU-bound: about twice the cores.' }),
   /** Event-loop delay (ms) past which requests get 503 (under-pressure). */
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Event-loop delay in ms past which requests get 503 (0: off).' }),
   /** Heap in use past which requests get 503; 0 picks 85% of the V8 heap limit. */
@@ -46,9 +46,18 @@ export const ConfigSchema = Type.Object({
   /** Time allowed to receive a whole request (headers and body). */
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'Time allowed to receive a whole request, body included (ms).' }),
   /** A socket idle this long (client not reading, not sending) is closed. */
-  CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 120_000, description: 'A connection idle this long (ms) is closed, e.g. a client that stops reading an export.' }),
+  CONNECTION_TIMEOUT_MS: Type.Integer({
+    minimum: 1000,
+    default: 600_000,
+    description: 'A connection idle this long (ms) is closed, e.g. a client that stops reading. It must cover the check pass of the largest export, which sends nothing until every run is checked.'
+  }),
   /** Accept Kiln's later format names (`vertex_gemini`); off by default, as at the seed commit. */
   FORMAT_ALIASES: Type.Boolean({ default: false, description: 'Accept Kiln\'s later format names (vertex_gemini = vertex_gemini_1_5). Off: the seed commit rejects them.' }),
+  /** A price table used instead of data/prices.json for the validation report's cost estimates. */
+  PRICES_FILE: Type.Optional(Type.String({
+    minLength: 1,
+    description: 'A JSON price table shaped like data/prices.json, used instead of it for the validation report\'s cost estimates. Default: data/prices.json.'
+  })),
   /** How long running exports may take to finish after SIGTERM/SIGINT before the process exits anyway. */
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 30_000, description: 'After SIGTERM/SIGINT, how long running exports may take to finish (ms).' })
 }, { additionalProperties: true })
@@ -73,6 +82,8 @@ export interface Config {
   readonly connectionTimeoutMs: number
   readonly shutdownGraceMs: number
   readonly formatAliases: boolean
+  /** Absolute path of the price table that replaces data/prices.json, or undefined. */
+  readonly pricesFile: string | undefined
 }
 
 /** The example Kiln project shipped in the repo (src/ and dist/ both sit one level below the root). */
@@ -115,6 +126,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
     connectionTimeoutMs: parsed.CONNECTION_TIMEOUT_MS,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
-    formatAliases: parsed.FORMAT_ALIASES
+    formatAliases: parsed.FORMAT_ALIASES,
+    pricesFile: parsed.PRICES_FILE === undefined ? undefined : resolve(parsed.PRICES_FILE)
   }
 }

@@ -1,5 +1,6 @@
 import createError from '@fastify/error'
 import { type FormatErrorCode } from './format/index.js'
+import { type ValidationReport } from './validate/index.js'
 
 const codes: string[] = []
 
@@ -35,8 +36,19 @@ export const OverloadedError = defineError<'KEX_OVERLOADED', 503, []>('KEX_OVERL
 export const ShuttingDownError = defineError<'KEX_SHUTTING_DOWN', 503, []>('KEX_SHUTTING_DOWN', 'The service is shutting down: retry on another instance', 503)
 export const InternalError = defineError<'KEX_INTERNAL', 500, []>('KEX_INTERNAL', 'Internal server error', 500)
 
-/** How each formatter error code is answered: status and API code. */
-export const DATA_ERRORS: Record<FormatErrorCode, { readonly statusCode: 400 | 404 | 422, readonly code: string }> = {
+const ValidationReportErrorsBase = defineError<'KEX_VALIDATION_REPORT_ERRORS', 422, [string]>('KEX_VALIDATION_REPORT_ERRORS', '%s', 422)
+/** `?validate=strict` on an export whose validation report has errors: answered with the report. */
+export class ValidationReportErrorsError extends ValidationReportErrorsBase {
+  constructor (message: string, readonly report: ValidationReport) {
+    super(message)
+  }
+}
+
+/**
+ * How each formatter error code is answered: status and API code, always `KEX_` + the code (the
+ * type says so), which the validation report relies on to name export errors.
+ */
+export const DATA_ERRORS: { readonly [C in FormatErrorCode]: { readonly statusCode: 400 | 404 | 422, readonly code: `KEX_${C}` } } = {
   STRATEGY_NOT_SUPPORTED: { statusCode: 400, code: 'KEX_STRATEGY_NOT_SUPPORTED' },
   THINKING_INSTRUCTIONS_NOT_SUPPORTED: { statusCode: 400, code: 'KEX_THINKING_INSTRUCTIONS_NOT_SUPPORTED' },
   THINKING_INSTRUCTIONS_MISSING: { statusCode: 400, code: 'KEX_THINKING_INSTRUCTIONS_MISSING' },

@@ -5,9 +5,11 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { parse as parseContentDisposition } from 'content-disposition'
 import { request, type Dispatcher } from 'undici'
 import { type DataStrategy } from '../format/index.js'
-import { type ErrorResponse } from '../http/schemas/error-response.js'
+import { type ErrorWithReport } from '../http/schemas/error-response.js'
 import { type ExportRequest } from '../http/schemas/export-request.js'
+import { type ValidateRequest } from '../http/schemas/validate-request.js'
 import { type DatasetSummary, type SplitSummary } from '../source/types.js'
+import { type ValidationReport } from '../validate/index.js'
 
 /*
  * A typed client for the kiln-export HTTP API (`kiln-export/client`). The request and response
@@ -17,9 +19,11 @@ import { type DatasetSummary, type SplitSummary } from '../source/types.js'
 
 /** The body of `POST /datasets/{id}/export`: the export parameters, plus the Kiln objects for an inline export. */
 export type ExportParams = ExportRequest
-/** The JSON body of every error answer. */
-export type ApiErrorBody = ErrorResponse
-export type { DatasetSummary, SplitSummary, DataStrategy }
+/** The body of `POST /datasets/{id}/validate`: the export parameters (split_name optional) plus the profile and cost options. */
+export type ValidateParams = ValidateRequest
+/** The JSON body of every error answer (`report`: a strict export refused by its validation report). */
+export type ApiErrorBody = ErrorWithReport
+export type { DatasetSummary, SplitSummary, DataStrategy, ValidationReport }
 
 /** One entry of `GET /formats`. */
 export interface FormatInfo {
@@ -38,6 +42,7 @@ export const CLIENT_OPERATIONS = {
   listDatasets: { method: 'GET', path: '/datasets' },
   getDataset: { method: 'GET', path: '/datasets/{id}' },
   exportDataset: { method: 'POST', path: '/datasets/{id}/export' },
+  validateDataset: { method: 'POST', path: '/datasets/{id}/validate' },
   listFormats: { method: 'GET', path: '/formats' },
   health: { method: 'GET', path: '/health' }
 } as const
@@ -62,6 +67,8 @@ export class KilnExportApiError extends Error {
   readonly requestId: string | undefined
   /** Milliseconds the server asked to wait (`Retry-After`), for a 503. */
   readonly retryAfterMs: number | undefined
+  /** The validation report of an export refused by `validate: 'strict'` (`KEX_VALIDATION_REPORT_ERRORS`). */
+  readonly report: ValidationReport | undefined
 
   constructor (status: number, body: Partial<ApiErrorBody> & { message: string }, headers: Readonly<Record<string, string | string[] | undefined>> = {}) {
     super(body.message)
@@ -71,6 +78,7 @@ export class KilnExportApiError extends Error {
     this.problems = body.problems ?? []
     this.requestId = header(headers, 'x-request-id')
     this.retryAfterMs = parseRetryAfter(header(headers, 'retry-after'))
+    this.report = body.report
   }
 }
 
@@ -122,6 +130,15 @@ export interface KilnExportClientOptions {
 export interface CallOptions {
   /** Abort the request (and an export's body) with this signal. */
   readonly signal?: AbortSignal
+}
+
+/** Per-call options of an export. */
+export interface ExportOptions extends CallOptions {
+  /**
+   * `strict`: the service validates the split first and refuses it (KilnExportApiError 422
+   * `KEX_VALIDATION_REPORT_ERRORS`, with `report`) when its validation report has errors.
+   */
+  readonly validate?: 'strict'
 }
 
 /** What a finished, verified export was. */
@@ -367,8 +384,9 @@ export class KilnExportClient {
    * (4xx/5xx, with Kiln's message and the run ids), otherwise the download, verified as it is read.
    * A 503 before any byte is retried (Retry-After); nothing is retried once the body has started.
    */
-  async openExport (id: string, params: ExportParams, options: CallOptions = {}): Promise<ExportDownload> {
-    const response = await this.send('POST', `datasets/${encodeURIComponent(id)}/export`, JSON.stringify(params), options)
+  async openExport (id: string, params: ExportParams, options: ExportOptions = {}): Promise<ExportDownload> {
+    const query = options.validate === undefined ? '' : `?validate=${options.validate}`
+    const response = await this.send('POST', `datasets/${encodeURIComponent(id)}/export${query}`, JSON.stringify(params), options)
     if (response.statusCode !== 200) throw await apiError(response)
     const type = header(response.headers, 'content-type') ?? ''
     if (!/^application\/jsonl\b/i.test(type)) {
@@ -382,7 +400,7 @@ export class KilnExportClient {
    * The lines of an export (without their `\n`), in split order. The request starts on the first
    * iteration; errors (refused export, integrity failure, cut stream) are thrown from the loop.
    */
-  async * exportDataset (id: string, params: ExportParams, options: CallOptions = {}): AsyncIterable<string> {
+  async * exportDataset (id: string, params: ExportParams, options: ExportOptions = {}): AsyncIterable<string> {
     const exported = await this.openExport(id, params, options)
     yield * exported.lines()
   }
@@ -391,7 +409,7 @@ export class KilnExportClient {
    * Export into `path`: the bytes go to a temp file in the same folder, which is flushed, verified
    * (trailers) and only then renamed over `path`. On any failure `path` is left as it was.
    */
-  async exportToFile (id: string, params: ExportParams, path: string, options: CallOptions = {}): Promise<ExportFileResult> {
+  async exportToFile (id: string, params: ExportParams, path: string, options: ExportOptions = {}): Promise<ExportFileResult> {
     const target = resolve(path)
     const exported = await this.openExport(id, params, options)
     const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
@@ -425,12 +443,25 @@ export class KilnExportClient {
     }
   }
 
+  /**
+   * The validation report of one split (or every split when `split_name` is left out): problems,
+   * the provider profile's rules, token counts and the estimated training cost. Data problems are
+   * in the report (its `status` is `errors`), not thrown; request errors throw KilnExportApiError.
+   */
+  async validateDataset (id: string, params: ValidateParams, options: CallOptions = {}): Promise<ValidationReport> {
+    const response = await this.send('POST', `datasets/${encodeURIComponent(id)}/validate`, JSON.stringify(params), options, 'application/json')
+    return await this.readJson<ValidationReport>(response, 'validate')
+  }
+
   private url (path: string): URL {
     return new URL(path, this.base)
   }
 
   private async getJson<T> (path: string, options: CallOptions): Promise<T> {
-    const response = await this.send('GET', path, undefined, options)
+    return await this.readJson<T>(await this.send('GET', path, undefined, options), path)
+  }
+
+  private async readJson<T> (response: ResponseData, path: string): Promise<T> {
     if (response.statusCode !== 200) throw await apiError(response)
     const text = await response.body.text()
     try {
@@ -447,8 +478,8 @@ export class KilnExportClient {
   }
 
   /** Send a request, retrying 503 answers and connection failures before any response. */
-  private async send (method: 'GET' | 'POST', path: string, body: string | undefined, options: CallOptions): Promise<ResponseData> {
-    const headers: Record<string, string> = { accept: method === 'POST' ? 'application/jsonl, application/json' : 'application/json', ...this.headers }
+  private async send (method: 'GET' | 'POST', path: string, body: string | undefined, options: CallOptions, accept?: string): Promise<ResponseData> {
+    const headers: Record<string, string> = { accept: accept ?? (method === 'POST' ? 'application/jsonl, application/json' : 'application/json'), ...this.headers }
     if (body !== undefined) headers['content-type'] = 'application/json'
     for (let attempt = 0; ; attempt++) {
       let response: ResponseData

@@ -7,6 +7,9 @@ import {
   type FormatErrorCode
 } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
+import { checkRun, missingRunsMessage, type RunProblem } from '../validate/run-check.js'
+
+export { type RunProblem } from '../validate/run-check.js'
 
 /** The per-request export parameters (Kiln's `dump_to_file` arguments plus the formatter's). */
 export interface ExportParams {
@@ -19,13 +22,6 @@ export interface ExportParams {
   readonly thinkingInstructions: string | null
   readonly includeToolCalls?: boolean
   readonly tools?: readonly unknown[] | null
-}
-
-/** One run the export refused, and why. */
-export interface RunProblem {
-  readonly runId: string
-  readonly code: FormatErrorCode
-  readonly message: string
 }
 
 /** Tuning knobs; the defaults suit the service. */
@@ -53,7 +49,6 @@ export interface PreparedExport {
 
 const MAX_PROBLEMS = 100
 const MAX_RUN_IDS = 1000
-const MAX_IDS_IN_MESSAGE = 20
 /** Per-run messages in `problems` are cut here so a report of 100 runs stays small. */
 const MAX_PROBLEM_MESSAGE = 1000
 
@@ -75,18 +70,6 @@ export class ExportDataError extends Error {
   }
 }
 
-/** Kiln's intended (at the seed, unreachable) message, extended to several ids. */
-function missingRunsMessage (ids: readonly string[]): string {
-  if (ids.length === 1) return `Task run ${ids[0]} not found. This is required by this dataset.`
-  const more = ids.length > MAX_IDS_IN_MESSAGE ? ` and ${ids.length - MAX_IDS_IN_MESSAGE} more` : ''
-  return `Task runs ${ids.slice(0, MAX_IDS_IN_MESSAGE).join(', ')}${more} not found. They are required by this dataset.`
-}
-
-function toProblem (err: unknown, runId: string): RunProblem {
-  if (err instanceof FormatError) return { runId, code: err.code, message: err.message }
-  throw err
-}
-
 /**
  * Check a whole export, then hand back a lazy body. Unlike Kiln, which fails on the k-th run after
  * writing k-1 lines, every data error is found here, before the first byte: the first pass formats
@@ -103,7 +86,9 @@ export async function prepareExport (
     throw new FormatError('SPLIT_NOT_FOUND', `Split ${params.splitName} not found in dataset`)
   }
   const ids = split.split_contents[params.splitName] ?? []
-  const bufferChars = options.bufferChars ?? 8 * 1024 * 1024
+  // Small exports are formatted once; larger ones are formatted again while streaming, so the
+  // memory an export holds stays small even with several running at once.
+  const bufferChars = options.bufferChars ?? 1024 * 1024
   const chunkChars = options.chunkChars ?? 64 * 1024
   const { signal } = options
   // Request-level refusals (format/strategy combinations) throw here, before any run is read.
@@ -128,24 +113,14 @@ export async function prepareExport (
 
   for await (const batch of source.runs(ids, signal)) {
     for (const lookup of batch) {
-      if (lookup.status === 'missing') {
-        note({ runId: lookup.id, code: 'TASK_RUN_NOT_FOUND', message: missingRunsMessage([lookup.id]) })
-        continue
-      }
-      if (lookup.status === 'invalid') {
-        note({ runId: lookup.id, code: 'TASK_RUN_INVALID', message: lookup.message })
-        continue
-      }
-      let line: string
-      try {
-        line = formatLine(lookup.run)
-      } catch (err) {
-        note(toProblem(err, lookup.id))
+      const checked = checkRun(lookup, formatLine)
+      if (!checked.ok) {
+        note(checked.problem)
         continue
       }
       if (buffering && first === undefined) {
-        buffered.push(line)
-        bufferedChars += line.length
+        buffered.push(checked.line)
+        bufferedChars += checked.line.length
         buffering = bufferedChars < bufferChars
       }
     }

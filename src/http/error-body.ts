@@ -8,11 +8,12 @@ import {
   InvalidJsonBodyError,
   OverloadedError,
   UnsupportedMediaTypeError,
-  ValidationFailedError
+  ValidationFailedError,
+  ValidationReportErrorsError
 } from '../errors.js'
 import { ExportDataError } from '../export/prepare-export.js'
 import { FormatError } from '../format/index.js'
-import { type ErrorResponse } from './schemas/error-response.js'
+import { type ErrorResponse, type ErrorWithReport } from './schemas/error-response.js'
 import { describeValidationErrors } from './validation.js'
 
 interface ErrorLike {
@@ -35,7 +36,10 @@ function fromKexError (err: { code: string, statusCode?: number, message: string
  * Turn anything thrown while handling a request into the API's JSON error body. Only errors we
  * know are safe to show keep their message: anything unexpected becomes a bare 500.
  */
-export function toErrorBody (thrown: unknown, bodyLimit: number): ErrorResponse {
+export function toErrorBody (thrown: unknown, bodyLimit: number): ErrorWithReport {
+  if (thrown instanceof ValidationReportErrorsError) {
+    return { ...body(thrown.statusCode, thrown.code, thrown.message), report: thrown.report }
+  }
   if (thrown instanceof ExportDataError) {
     const mapped = DATA_ERRORS[thrown.code]
     return {

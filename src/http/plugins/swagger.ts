@@ -24,6 +24,7 @@ export default fp(async (app) => {
       info: OPENAPI_INFO,
       tags: [
         { name: 'datasets', description: 'Export dataset splits as training files.' },
+        { name: 'validation', description: 'Check a dataset before training: problems, provider rules, tokens and estimated cost.' },
         { name: 'meta', description: 'Formats, health and documentation.' }
       ],
       components: {

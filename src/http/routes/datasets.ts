@@ -1,13 +1,15 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DatasetIdMismatchError, DatasetNotFoundError, IncompleteInlineBodyError } from '../../errors.js'
-import { prepareExport, type ExportTuning } from '../../export/prepare-export.js'
-import { inlineSource } from '../../source/inline.js'
-import { type DatasetCatalog, type DatasetResolver, type DatasetSource } from '../../source/types.js'
-import { sendJsonl } from '../jsonl-reply.js'
-import { ErrorResponseSchema } from '../schemas/error-response.js'
+import { DatasetNotFoundError, ValidationReportErrorsError } from '../../errors.js'
+import { prepareExport, type ExportParams, type ExportTuning } from '../../export/prepare-export.js'
 import { resolveFormat } from '../../format/index.js'
-import { DatasetParamsSchema, exportRequestSchema, type ExportRequest, type FormatName } from '../schemas/export-request.js'
+import { type DatasetCatalog } from '../../source/types.js'
+import { PROVIDER_PROFILES, type ValidationReport } from '../../validate/index.js'
+import { createDatasetValidator } from '../dataset-validator.js'
+import { sendJsonl } from '../jsonl-reply.js'
+import { resolveSource } from '../resolve-source.js'
+import { ErrorResponseSchema, ErrorWithReportSchema } from '../schemas/error-response.js'
+import { DatasetParamsSchema, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
 
 /** Options of the datasets routes. */
 export interface DatasetRoutesOptions {
@@ -16,6 +18,24 @@ export interface DatasetRoutesOptions {
   readonly tuning?: ExportTuning
   /** The format names requests may use. */
   readonly formats: readonly FormatName[]
+  /** A price table used instead of data/prices.json (PRICES_FILE), for `?validate=strict`. */
+  readonly pricesFile?: string
+}
+
+/** `?validate=strict`: validate first, refuse when the report has errors. Unknown parameters are a 400, so a misspelt one never skips the check. */
+const ExportQuerySchema = Type.Object({
+  validate: Type.Optional(Type.Enum(['strict'] as const, {
+    description: 'strict: validate the split first (as POST /datasets/{id}/validate) and refuse with 422 KEX_VALIDATION_REPORT_ERRORS and the report when it has errors.'
+  })),
+  provider_profile: Type.Optional(Type.Enum(PROVIDER_PROFILES, { description: 'With validate=strict: whose rules to check (default: the format\'s profile).' })),
+  model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'With validate=strict: the profile\'s model (default: its default model).' }))
+}, { additionalProperties: false })
+
+/** The 422 message of a strict export refused by its report: the counts and the first error. */
+function refusalMessage (report: ValidationReport): string {
+  const first = report.splits.flatMap((split) => split.problems).find((problem) => problem.severity === 'error')
+  const counted = `The validation report has ${report.error_count} error${report.error_count === 1 ? '' : 's'}`
+  return first === undefined ? counted : `${counted}; first: ${first.code}${first.run_id === null ? '' : ` (run ${first.run_id})`}: ${first.message}`
 }
 
 const SplitSummarySchema = Type.Object({
@@ -38,24 +58,10 @@ const DatasetSummarySchema = Type.Object({
 
 const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
 
-async function resolveSource (id: string, body: ExportRequest, resolver: DatasetResolver | undefined): Promise<DatasetSource> {
-  if (body.dataset_split !== undefined || body.task_runs !== undefined || body.task !== undefined) {
-    if (body.dataset_split === undefined || body.task_runs === undefined) throw new IncompleteInlineBodyError()
-    if (body.dataset_split.id !== id) throw new DatasetIdMismatchError(body.dataset_split.id, id)
-    return inlineSource(body.dataset_split, body.task_runs)
-  }
-  const source = await resolver?.find(id)
-  if (source === undefined) {
-    throw new DatasetNotFoundError(resolver === undefined
-      ? `Dataset split ${id} was not sent inline and no Kiln projects are mounted: send dataset_split and task_runs in the body`
-      : `Dataset split ${id} not found in the mounted Kiln projects`)
-  }
-  return source
-}
-
 /** `POST /datasets/:id/export`: check the whole export, then stream it as JSONL. */
 const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, options) => {
   const { catalog } = options
+  const validator = await createDatasetValidator(options.pricesFile)
 
   app.get('/datasets', {
     schema: {
@@ -89,9 +95,11 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         'Formats every task run of one split, in split order, exactly as Kiln\'s DatasetFormatter.dump_to_file would, ' +
         'and streams the lines as a chunked `application/jsonl` download. Every data error is found before the first ' +
         'byte is sent (422 with the offending run ids). Send `dataset_split` and `task_runs` for an inline export; ' +
-        'without them the dataset split is looked up in the mounted Kiln projects.',
+        'without them the dataset split is looked up in the mounted Kiln projects. With `?validate=strict` the split is validated first ' +
+        '(as POST /datasets/{id}/validate, the format\'s provider profile) and refused with 422 and the report when the report has errors.',
       tags: ['datasets'],
       params: DatasetParamsSchema,
+      querystring: ExportQuerySchema,
       body: exportRequestSchema(options.formats),
       response: {
         200: {
@@ -107,7 +115,11 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).'),
         413: errorResponse('Request body over BODY_LIMIT.'),
         415: errorResponse('Content-Type is not application/json.'),
-        422: errorResponse('Data Kiln\'s formatter would reject: missing runs, invalid JSON outputs, missing thinking instructions, ...'),
+        422: {
+          ...ErrorWithReportSchema,
+          description: 'Data Kiln\'s formatter would reject: missing runs, invalid JSON outputs, missing thinking instructions, ...; ' +
+            'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report.'
+        },
         503: errorResponse('Too many exports running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')
       }
     }
@@ -123,7 +135,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
       controller.abort()
       request.log.info({ dataset: request.params.id, ms: Math.round(performance.now() - started) }, 'export aborted: the client went away')
     })
-    const prepared = await prepareExport(source, {
+    const params: ExportParams = {
       splitName: body.split_name,
       // The schema only lets through names that resolve.
       format: resolveFormat(body.format) ?? 'openai_chat_jsonl',
@@ -133,7 +145,15 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
       thinkingInstructions: body.thinking_instructions ?? null,
       includeToolCalls: body.include_tool_calls ?? false,
       tools: body.tools ?? null
-    }, { ...options.tuning, signal: controller.signal })
+    }
+    const { query } = request
+    if (query.validate === 'strict') {
+      const choice = { ...(query.provider_profile === undefined ? {} : { profile: query.provider_profile }), ...(query.model === undefined ? {} : { model: query.model }) }
+      const report = await validator.validate(source, params, choice, controller.signal)
+      if (report.status === 'errors') throw new ValidationReportErrorsError(refusalMessage(report), report)
+      request.log.info({ dataset: request.params.id, warnings: report.warning_count }, 'export validated')
+    }
+    const prepared = await prepareExport(source, params, { ...options.tuning, signal: controller.signal })
     const logFields = { dataset: request.params.id, split: body.split_name, format: body.format, lines: prepared.lineCount }
     reply.raw.once('finish', () => {
       request.log.info({ ...logFields, ms: Math.round(performance.now() - started) }, 'export finished')

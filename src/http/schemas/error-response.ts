@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { ValidationReportSchema } from '../../validate/index.js'
 
 /** The JSON body of every error answer. */
 export const ErrorResponseSchema = Type.Object({
@@ -14,4 +15,11 @@ export const ErrorResponseSchema = Type.Object({
   }), { description: 'Per-run details, in split order (up to 100).' }))
 }, { description: 'An error.' })
 
+/** An error that may carry a validation report (422 KEX_VALIDATION_REPORT_ERRORS of `?validate=strict`). */
+export const ErrorWithReportSchema = Type.Object({
+  ...ErrorResponseSchema.properties,
+  report: Type.Optional(ValidationReportSchema)
+}, { description: 'An error; with ?validate=strict, a KEX_VALIDATION_REPORT_ERRORS error carries the validation report.' })
+
 export type ErrorResponse = Static<typeof ErrorResponseSchema>
+export type ErrorWithReport = Static<typeof ErrorWithReportSchema>

@@ -13,7 +13,7 @@ export const DatasetParamsSchema = Type.Object({
 })
 
 /** Swagger UI's first example: the example project's train split, from the mounted folder. */
-const MOUNTED_EXAMPLE = {
+export const MOUNTED_EXAMPLE = {
   split_name: 'train',
   format: 'openai_chat_json_schema_jsonl',
   data_strategy: 'final_and_intermediate',
@@ -22,7 +22,7 @@ const MOUNTED_EXAMPLE = {
 }
 
 /** Swagger UI's second example: a small inline export (same id, so it runs with the same URL). */
-const INLINE_EXAMPLE = {
+export const INLINE_EXAMPLE = {
   split_name: 'train',
   format: 'openai_chat_jsonl',
   data_strategy: 'final_and_intermediate',
@@ -62,12 +62,9 @@ const ToolDefinitionSchema = Type.Object({
 /** A format name the request may use: the six, plus Kiln's later aliases when switched on. */
 export type FormatName = DatasetFormat | FormatAlias
 
-/**
- * `POST /datasets/:id/export`, for the given accepted format names. Top-level keys are strict (a
- * misspelt key is a 400); the Kiln objects inside accept any extra field.
- */
-export function exportRequestSchema (formats: readonly FormatName[]) {
-  return Type.Object({
+/** The fields of an export request (shared with the validation request, which adds its own). */
+export function exportRequestProperties (formats: readonly FormatName[]) {
+  return {
     split_name: Type.String({ description: 'Which split of the dataset to export (a key of split_contents, case-sensitive).' }),
     format: Type.Enum(formats, { description: `Output format: one of ${formats.join(', ')}.` }),
     data_strategy: Type.Optional(Type.Enum(DATA_STRATEGIES, {
@@ -91,7 +88,15 @@ export function exportRequestSchema (formats: readonly FormatName[]) {
     dataset_split: Type.Optional(DatasetSplitSchema),
     task_runs: Type.Optional(Type.Array(TaskRunSchema, { description: 'The runs the split names (extra runs are fine).' })),
     task: Type.Optional(TaskSchema)
-  }, {
+  }
+}
+
+/**
+ * `POST /datasets/:id/export`, for the given accepted format names. Top-level keys are strict (a
+ * misspelt key is a 400); the Kiln objects inside accept any extra field.
+ */
+export function exportRequestSchema (formats: readonly FormatName[]) {
+  return Type.Object(exportRequestProperties(formats), {
     additionalProperties: false,
     description: 'Export parameters, plus dataset_split and task_runs for an inline export. Without them the dataset is looked up in the mounted Kiln projects.',
     examples: [MOUNTED_EXAMPLE, INLINE_EXAMPLE]

@@ -1,0 +1,50 @@
+import { ValidationFailedError } from '../errors.js'
+import { loadReferenceData } from '../reference-data.js'
+import { type DatasetSource } from '../source/types.js'
+import {
+  UnknownModelError,
+  loadTokenCounter,
+  profileForFormat,
+  resolveProfile,
+  validateDataset,
+  type ProfileOverrides,
+  type ProviderProfileName,
+  type ReferenceData,
+  type ValidationParams,
+  type ValidationReport
+} from '../validate/index.js'
+
+/** The profile choice of a request: a profile (default: the format's) and its overrides. */
+export interface ProfileRequest extends ProfileOverrides {
+  readonly profile?: ProviderProfileName
+}
+
+/** Runs the validation core for the routes, with the reference data loaded once. */
+export interface DatasetValidator {
+  readonly data: ReferenceData
+  validate (source: DatasetSource, params: ValidationParams, choice: ProfileRequest, signal?: AbortSignal): Promise<ValidationReport>
+}
+
+/**
+ * Load the provider profiles and prices (PRICES_FILE when given) and build the validator the
+ * validate route and `?validate=strict` share. A model the profile does not list is a 400 naming
+ * the models it does.
+ */
+export async function createDatasetValidator (pricesFile?: string): Promise<DatasetValidator> {
+  const data = await loadReferenceData(pricesFile)
+  return {
+    data,
+    async validate (source, params, choice, signal) {
+      const name = choice.profile ?? profileForFormat(data.profiles, params.format)
+      let profile
+      try {
+        profile = resolveProfile(data, name, choice)
+      } catch (err) {
+        if (err instanceof UnknownModelError) throw new ValidationFailedError(`body/${err.message}`)
+        throw err
+      }
+      const countTokens = await loadTokenCounter(profile.tokenizer)
+      return await validateDataset(source, params, { profile, countTokens, signal })
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import { Type, type Static } from 'typebox'
+import { type TokenizerName, TOKENIZERS } from './tokenizers.js'
+
+/*
+ * The reference data of the validation report: provider profiles (data/provider-profiles.json)
+ * and training prices (data/prices.json, or PRICES_FILE). Only their shapes live here, with the
+ * pure function that picks a profile's numbers for a request; reading the files is the caller's.
+ */
+
+/** The provider profiles a report can check; each has its own line rules (providers.ts). */
+export const PROVIDER_PROFILES = ['openai', 'vertex_gemini', 'huggingface'] as const
+
+/** A provider profile name. */
+export type ProviderProfileName = typeof PROVIDER_PROFILES[number]
+
+const Nullable = <T extends ReturnType<typeof Type.Integer>> (schema: T) => Type.Union([schema, Type.Null()])
+
+const ModelLimitsSchema = Type.Object({
+  tokenizer: Type.Enum(TOKENIZERS),
+  max_tokens_per_example: Nullable(Type.Integer({ minimum: 1 })),
+  max_validation_examples: Nullable(Type.Integer({ minimum: 1 })),
+  note: Type.Optional(Type.String())
+})
+
+const SourceSchema = Type.Object({ url: Type.String(), for: Type.String() })
+
+const ProfileSchema = Type.Object({
+  title: Type.String(),
+  formats: Type.Array(Type.String()),
+  default_model: Type.String(),
+  min_training_examples: Nullable(Type.Integer({ minimum: 1 })),
+  recommended_min_training_examples: Nullable(Type.Integer({ minimum: 1 })),
+  /** What the provider does with an example over the limit: a warning when truncated or unknown, an error when rejected. */
+  over_token_limit: Type.Enum(['truncated', 'rejected', 'unknown'] as const),
+  /** A fixed epoch count, or `openai_auto`: OpenAI's default that depends on the number of examples. */
+  default_epochs: Type.Union([Type.Literal('openai_auto'), Type.Integer({ minimum: 1 })]),
+  epochs_note: Type.Optional(Type.String()),
+  models: Type.Unsafe<Record<string, Static<typeof ModelLimitsSchema>>>({ type: 'object', additionalProperties: ModelLimitsSchema, minProperties: 1 }),
+  sources: Type.Array(SourceSchema)
+})
+
+/** data/provider-profiles.json. */
+export const ProviderProfilesSchema = Type.Object({
+  as_of: Type.String(),
+  notes: Type.Array(Type.String()),
+  profiles: Type.Object({
+    openai: ProfileSchema,
+    vertex_gemini: ProfileSchema,
+    huggingface: ProfileSchema
+  })
+})
+
+const ModelPriceSchema = Type.Object({
+  training_per_million_tokens: Type.Number({ minimum: 0 }),
+  confidence: Type.Optional(Type.Enum(['high', 'medium', 'low'] as const)),
+  note: Type.Optional(Type.String())
+})
+
+const ProviderPricesSchema = Type.Object({
+  sources: Type.Array(Type.String()),
+  models: Type.Unsafe<Record<string, Static<typeof ModelPriceSchema>>>({ type: 'object', additionalProperties: ModelPriceSchema })
+})
+
+/** data/prices.json, or the file PRICES_FILE names (same shape). */
+export const PriceTableSchema = Type.Object({
+  as_of: Type.String({ minLength: 1 }),
+  currency: Type.String({ minLength: 1 }),
+  unit: Type.Optional(Type.String()),
+  notes: Type.Optional(Type.Array(Type.String())),
+  providers: Type.Unsafe<Partial<Record<ProviderProfileName, Static<typeof ProviderPricesSchema>>>>({
+    type: 'object',
+    additionalProperties: ProviderPricesSchema
+  })
+})
+
+export type ProviderProfiles = Static<typeof ProviderProfilesSchema>
+export type ProviderProfile = Static<typeof ProfileSchema>
+export type PriceTable = Static<typeof PriceTableSchema>
+
+/** The profile data and the prices, as loaded once by the service. */
+export interface ReferenceData {
+  readonly profiles: ProviderProfiles
+  readonly prices: PriceTable
+  /** Where the prices came from, for the report: `data/prices.json` or the PRICES_FILE path. */
+  readonly pricesName: string
+}
+
+/** How many epochs the estimate assumes, and why. */
+export type EpochsChoice =
+  | { readonly source: 'request', readonly value: number }
+  | { readonly source: 'profile_default', readonly value: number }
+  | { readonly source: 'openai_auto' }
+
+/** A profile's numbers for one request: the model's limits, the price and the epochs. */
+export interface ResolvedProfile {
+  readonly name: ProviderProfileName
+  readonly title: string
+  readonly model: string
+  readonly tokenizer: TokenizerName
+  readonly maxTokensPerExample: number | null
+  readonly maxValidationExamples: number | null
+  readonly minTrainingExamples: number | null
+  readonly recommendedMinTrainingExamples: number | null
+  readonly overTokenLimit: ProviderProfile['over_token_limit']
+  readonly epochs: EpochsChoice
+  /** Price per million billed training tokens, or null when neither the table nor the request has one. */
+  readonly price: { readonly perMillionTokens: number, readonly currency: string, readonly source: string } | null
+  /** The profile data's date. */
+  readonly asOf: string
+  /** Caveats worth printing with the numbers (the model's note, the epochs note). */
+  readonly notes: readonly string[]
+}
+
+/** What a request may set on top of the profile. */
+export interface ProfileOverrides {
+  readonly model?: string
+  readonly epochs?: number
+  readonly pricePerMillionTokens?: number
+  readonly maxTokensPerExample?: number
+}
+
+/** The profile whose line format is `format`: the default when a request names none. */
+export function profileForFormat (profiles: ProviderProfiles, format: string): ProviderProfileName {
+  return PROVIDER_PROFILES.find((name) => profiles.profiles[name].formats.includes(format)) ?? 'openai'
+}
+
+/** A model the profile does not list. */
+export class UnknownModelError extends Error {
+  override readonly name = 'UnknownModelError'
+  constructor (readonly profile: ProviderProfileName, readonly model: string, readonly known: readonly string[]) {
+    super(`model ${model} is not one of the ${profile} profile's models: ${known.join(', ')}`)
+  }
+}
+
+/** Pick a profile's numbers for a request; throws UnknownModelError for a model the profile does not list. */
+export function resolveProfile (data: ReferenceData, name: ProviderProfileName, overrides: ProfileOverrides = {}): ResolvedProfile {
+  const profile = data.profiles.profiles[name]
+  const model = overrides.model ?? profile.default_model
+  const limits = Object.hasOwn(profile.models, model) ? profile.models[model] : undefined
+  if (limits === undefined) throw new UnknownModelError(name, model, Object.keys(profile.models))
+  const listed = data.prices.providers[name]?.models
+  const tablePrice = listed !== undefined && Object.hasOwn(listed, model) ? listed[model] : undefined
+  let price: ResolvedProfile['price'] = null
+  if (overrides.pricePerMillionTokens !== undefined) {
+    price = { perMillionTokens: overrides.pricePerMillionTokens, currency: data.prices.currency, source: 'request (price_per_million_tokens)' }
+  } else if (tablePrice !== undefined) {
+    const confidence = tablePrice.confidence === undefined ? '' : `, confidence ${tablePrice.confidence}`
+    price = { perMillionTokens: tablePrice.training_per_million_tokens, currency: data.prices.currency, source: `${data.pricesName} as of ${data.prices.as_of}${confidence}` }
+  }
+  const epochs: EpochsChoice = overrides.epochs !== undefined
+    ? { source: 'request', value: overrides.epochs }
+    : profile.default_epochs === 'openai_auto' ? { source: 'openai_auto' } : { source: 'profile_default', value: profile.default_epochs }
+  const notes = [
+    ...(limits.note === undefined ? [] : [`${model}: ${limits.note}`]),
+    ...(epochs.source === 'profile_default' && profile.epochs_note !== undefined ? [profile.epochs_note] : []),
+    ...(tablePrice?.note === undefined || overrides.pricePerMillionTokens !== undefined ? [] : [`${model} price: ${tablePrice.note}`])
+  ]
+  return {
+    name,
+    title: profile.title,
+    model,
+    tokenizer: limits.tokenizer,
+    maxTokensPerExample: overrides.maxTokensPerExample ?? limits.max_tokens_per_example,
+    maxValidationExamples: limits.max_validation_examples,
+    minTrainingExamples: profile.min_training_examples,
+    recommendedMinTrainingExamples: profile.recommended_min_training_examples,
+    overTokenLimit: profile.over_token_limit,
+    epochs,
+    price,
+    asOf: data.profiles.as_of,
+    notes
+  }
+}

@@ -1,0 +1,94 @@
+import { type DatasetFormat } from '../format/index.js'
+import { type TextTokenCounter } from './tokenizers.js'
+
+/** One message as the token count sees it: its role, the texts it carries and an optional name. */
+export interface TokenMessage {
+  readonly role: string
+  readonly texts: readonly string[]
+  readonly name?: string
+}
+
+/** An example as the token count sees it: its messages and any text sent besides them (tool definitions). */
+export interface TokenChat {
+  readonly messages: readonly TokenMessage[]
+  readonly extra: readonly string[]
+}
+
+/** OpenAI's cookbook constants (`num_tokens_from_messages`, gpt-3.5-turbo-0613 and later, gpt-4, gpt-4o). */
+export const TOKENS_PER_MESSAGE = 3
+export const TOKENS_PER_NAME = 1
+/** Every reply is primed with `<|start|>assistant<|message|>`. */
+export const REPLY_PRIMING_TOKENS = 3
+
+/**
+ * Tokens of an example, counted as OpenAI's cookbook counts chat messages: 3 per message, the
+ * tokens of each of its values (role, texts, name), 1 more for a name, and 3 for the reply
+ * priming. Tool calls and tool definitions are counted as their text, an estimate (OpenAI formats
+ * function definitions its own way).
+ * @see https://cookbook.openai.com/examples/how_to_count_tokens_with_tiktoken
+ */
+export function countChatTokens (chat: TokenChat, count: TextTokenCounter): number {
+  let tokens = REPLY_PRIMING_TOKENS
+  for (const message of chat.messages) {
+    tokens += TOKENS_PER_MESSAGE + count(message.role)
+    for (const text of message.texts) tokens += count(text)
+    if (message.name !== undefined) tokens += count(message.name) + TOKENS_PER_NAME
+  }
+  for (const text of chat.extra) tokens += count(text)
+  return tokens
+}
+
+type JsonObject = Readonly<Record<string, unknown>>
+
+const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value)
+const arrayOf = (value: unknown): readonly unknown[] => Array.isArray(value) ? value : []
+const asText = (value: unknown): string => typeof value === 'string' ? value : JSON.stringify(value) ?? ''
+
+/** An OpenAI or Hugging Face message: content, tool calls (name and arguments), tool_call_id. */
+function chatMessage (value: unknown): TokenMessage {
+  const message = isObject(value) ? value : {}
+  const texts: string[] = []
+  if (typeof message.content === 'string') texts.push(message.content)
+  for (const call of arrayOf(message.tool_calls)) {
+    const fn = isObject(call) && isObject(call.function) ? call.function : {}
+    if (typeof fn.name === 'string') texts.push(fn.name)
+    if (fn.arguments !== undefined) texts.push(asText(fn.arguments))
+  }
+  if (typeof message.tool_call_id === 'string') texts.push(message.tool_call_id)
+  return {
+    role: typeof message.role === 'string' ? message.role : '',
+    texts,
+    ...(typeof message.name === 'string' ? { name: message.name } : {})
+  }
+}
+
+/** A Vertex content: its text parts, and function calls and responses as their JSON text. */
+function vertexMessage (value: unknown, defaultRole: string): TokenMessage {
+  const content = isObject(value) ? value : {}
+  const texts = arrayOf(content.parts).map((part) => {
+    if (!isObject(part)) return ''
+    if (typeof part.text === 'string') return part.text
+    return asText(part.functionCall ?? part.functionResponse ?? part)
+  })
+  return { role: typeof content.role === 'string' ? content.role : defaultRole, texts }
+}
+
+/**
+ * The messages of one exported line (parsed), by the format that wrote it: `messages` (OpenAI),
+ * `conversations` (Hugging Face) or `systemInstruction` + `contents` (Vertex).
+ */
+export function tokenChatOfLine (format: DatasetFormat, example: unknown): TokenChat {
+  const line = isObject(example) ? example : {}
+  if (format === 'vertex_gemini_1_5') {
+    const system = line.systemInstruction === undefined ? [] : [vertexMessage(line.systemInstruction, 'system')]
+    return {
+      messages: [...system, ...arrayOf(line.contents).map((content) => vertexMessage(content, 'user'))],
+      extra: line.tools === undefined ? [] : [asText(line.tools)]
+    }
+  }
+  const messages = format.startsWith('huggingface') ? line.conversations : line.messages
+  return {
+    messages: arrayOf(messages).map(chatMessage),
+    extra: line.tools === undefined ? [] : [asText(line.tools)]
+  }
+}
