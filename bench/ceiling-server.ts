@@ -42,4 +42,6 @@ app.post('/stream', async (_request, reply) => {
 
 const port = Number(process.env.PORT ?? 0)
 await app.listen({ port, host: process.env.HOST ?? '127.0.0.1' })
-process.once('SIGTERM', () => { void app.close().then(() => process.exit(0)) })
+process.once('SIGTERM', () => {
+  app.close().then(() => process.exit(0), () => process.exit(1))
+})

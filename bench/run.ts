@@ -21,10 +21,10 @@ import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
-import { type BreakdownResult } from './breakdown.js'
+import type { BreakdownResult } from './breakdown.js'
 import { DATA_DIR, ensureProject, type ProjectMeta } from './generate-project.js'
 import { agent, post, type Transfer } from './lib/client.js'
-import { ROOT_DIR, buildServer, startCeilingServer, startKilnServer, type ServerHandle, type ServerMode } from './lib/processes.js'
+import { ROOT_DIR, buildServer, loadAverage, startCeilingServer, startKilnServer, type ServerHandle, type ServerMode } from './lib/processes.js'
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './lib/profile.js'
 import { MB, MIB, count, fixed, max, median, percentile, seconds, secondsSpread, table } from './lib/stats.js'
 
@@ -59,7 +59,6 @@ interface Options {
   readonly warmup: number
   /** Runs and warm-ups for projects of 1M runs or more (each export takes long). */
   readonly largeRuns: number
-  readonly largeWarmup: number
   readonly sizes: readonly number[]
   readonly formatsAt: readonly number[]
   readonly inlineRuns: number
@@ -68,6 +67,10 @@ interface Options {
   readonly profileAt: number
   readonly only: ReadonlySet<Scenario>
   readonly server: ServerMode
+  /** Extra node flags and environment for the server (experiments). */
+  readonly nodeArgs: readonly string[]
+  readonly serverEnv: Readonly<Record<string, string>>
+  readonly breakdownRuns: number
   readonly out: string
   readonly argv: readonly string[]
 }
@@ -87,6 +90,9 @@ function parseOptions (argv: readonly string[]): Options & { fromJson: string | 
       concurrency: { type: 'string', default: '16' },
       only: { type: 'string' },
       server: { type: 'string', default: 'dist' },
+      'node-args': { type: 'string' },
+      'server-env': { type: 'string', multiple: true },
+      'breakdown-runs': { type: 'string' },
       out: { type: 'string' },
       'from-json': { type: 'string' }
     }
@@ -110,7 +116,6 @@ function parseOptions (argv: readonly string[]): Options & { fromJson: string | 
     runs: one(values.runs, quick ? 1 : 3),
     warmup: one(values.warmup, quick ? 0 : 1),
     largeRuns: one(values['large-runs'], 1),
-    largeWarmup: 0,
     sizes,
     formatsAt: ints(values['formats-at'], [mid]),
     inlineRuns: one(values['inline-runs'], small),
@@ -119,6 +124,13 @@ function parseOptions (argv: readonly string[]): Options & { fromJson: string | 
     profileAt: mid,
     only: only as ReadonlySet<Scenario>,
     server: values.server,
+    nodeArgs: values['node-args']?.split(/\s+/).filter((a) => a !== '') ?? [],
+    serverEnv: Object.fromEntries((values['server-env'] ?? []).map((pair) => {
+      const at = pair.indexOf('=')
+      if (at < 1) throw new Error(`--server-env wants NAME=VALUE, got ${pair}`)
+      return [pair.slice(0, at), pair.slice(at + 1)]
+    })),
+    breakdownRuns: one(values['breakdown-runs'], 1),
     out: values.out ?? (quick ? join(DATA_DIR, 'BENCHMARKS.quick.md') : join(ROOT_DIR, 'BENCHMARKS.md')),
     argv,
     fromJson: values['from-json']
@@ -151,6 +163,10 @@ interface MountedResult {
   readonly idleRss: number
   readonly peakRss: number
   readonly ceiling: CeilingResult
+  /** Server CPU seconds (all threads) per export, warm-ups included: robust to a busy machine, unlike wall time. */
+  readonly cpuPerExportS?: number
+  /** 1-minute load average when the scenario ended (the machine is shared: >2 means others competed for the 2 cores). */
+  readonly loadAvg?: number
 }
 
 interface InlineResult {
@@ -191,6 +207,7 @@ interface Results {
   readonly machine: Machine
   readonly command: string
   readonly server: ServerMode
+  readonly serverTweaks?: string
   readonly runs: number
   readonly warmup: number
   readonly largeRuns: number
@@ -199,7 +216,7 @@ interface Results {
   inline?: InlineResult
   concurrent?: ConcurrentResult
   profile?: ProfileResult
-  breakdown?: BreakdownResult & { readonly runs: number }
+  breakdown?: BreakdownResult & { readonly runs: number, readonly repeats: number }
   readonly wallSeconds: number
 }
 
@@ -245,11 +262,15 @@ function checkTransfer (transfer: Transfer, expectedLines: number, what: string)
   return { bytes: transfer.bytes, lines: transfer.lines, ttfbMs: transfer.ttfbMs, totalMs: transfer.totalMs }
 }
 
-/** Warm-ups (the first one captures the body for the ceiling), then the measured runs. */
+/**
+ * Warm-ups, then the measured runs. The body is captured for the ceiling during the first warm-up,
+ * or without one during the last run (the first carries the JIT warm-up; the median is the middle one).
+ */
 async function repeatExport (url: string, body: string | Buffer, lines: number, warmup: number, runs: number, capture: string, what: string): Promise<ExportRun[]> {
   const measured: ExportRun[] = []
+  const captureAt = warmup > 0 ? 0 : warmup + runs - 1
   for (let i = 0; i < warmup + runs; i++) {
-    const transfer = await post(url, body, i === 0 ? { saveTo: capture } : {})
+    const transfer = await post(url, body, i === captureAt ? { saveTo: capture } : {})
     const run = checkTransfer(transfer, lines, what)
     if (i >= warmup) measured.push(run)
     log(`    ${i < warmup ? 'warm-up' : `run ${i - warmup + 1}/${runs}`}: ${seconds(run.totalMs)} s, ttfb ${seconds(run.ttfbMs)} s, ${fixed(run.bytes / MB)} MB`)
@@ -275,11 +296,11 @@ async function measureCeiling (ceiling: ServerHandle, capture: string, lines: nu
   return result
 }
 
-async function withServer<T> (options: Options, meta: ProjectMeta, work: (server: ServerHandle) => Promise<T>, nodeArgs: readonly string[] = []): Promise<{ value: T, idleRss: number, peakRss: number }> {
-  const server = await startKilnServer({ mode: options.server, projectsDir: meta.projectsDir, nodeArgs })
+async function withServer<T> (options: Options, meta: ProjectMeta, work: (server: ServerHandle) => Promise<T>, nodeArgs: readonly string[] = []): Promise<{ value: T, idleRss: number, peakRss: number, cpuSeconds: number }> {
+  const server = await startKilnServer({ mode: options.server, projectsDir: meta.projectsDir, nodeArgs: [...options.nodeArgs, ...nodeArgs], env: options.serverEnv })
   try {
     const value = await work(server)
-    return { value, idleRss: server.idleRss, peakRss: server.peakRss() }
+    return { value, idleRss: server.idleRss, peakRss: server.peakRss(), cpuSeconds: server.cpuSeconds() }
   } catch (err) {
     log(server.stderr())
     throw err
@@ -290,16 +311,19 @@ async function withServer<T> (options: Options, meta: ProjectMeta, work: (server
 
 async function mountedExport (options: Options, ceiling: ServerHandle, meta: ProjectMeta, format: Format, strategy: Strategy): Promise<MountedResult> {
   const large = meta.runs >= 1_000_000
-  const warmup = large ? options.largeWarmup : options.warmup
+  // An export of 80k lines or more warms the JIT within its first percent: no separate warm-up.
+  const warmup = meta.runs >= 100_000 ? 0 : options.warmup
   const runs = large ? options.largeRuns : options.runs
   log(`  mounted export, ${count(meta.runs)} runs (${count(meta.trainCount)} lines), ${format} / ${strategy}`)
   const capture = join(OUT_DIR, `mounted-${meta.runs}-${format}-${strategy}.jsonl`)
-  const { value: measured, idleRss, peakRss } = await withServer(options, meta, async (server) =>
+  const { value: measured, idleRss, peakRss, cpuSeconds } = await withServer(options, meta, async (server) =>
     repeatExport(`${server.origin}/datasets/${meta.datasetId}/export`, exportBody(meta, format, strategy), meta.trainCount, warmup, runs, capture, `${format}/${strategy}`))
-  log(`    server RSS: idle ${fixed(idleRss / MIB)} MiB, peak ${fixed(peakRss / MIB)} MiB`)
+  const cpuPerExportS = cpuSeconds / (warmup + runs)
+  const loadAvg = loadAverage()
+  log(`    server RSS: idle ${fixed(idleRss / MIB)} MiB, peak ${fixed(peakRss / MIB)} MiB; server CPU ${fixed(cpuPerExportS, 2)} s per export; load average ${fixed(loadAvg, 2)}`)
   const ceilingResult = await measureCeiling(ceiling, capture, meta.trainCount, Math.min(1, warmup), Math.max(runs, 3))
   await rm(capture, { force: true })
-  return { runs: meta.runs, runFileBytes: meta.runBytes, format, strategy, measured, idleRss, peakRss, ceiling: ceilingResult }
+  return { runs: meta.runs, runFileBytes: meta.runBytes, format, strategy, measured, idleRss, peakRss, ceiling: ceilingResult, cpuPerExportS, loadAvg }
 }
 
 /** The inline request body: the split, the task and every run of the task, as Kiln stores them (sorted by id, like the fixtures). */
@@ -393,9 +417,9 @@ async function profileExport (options: Options, meta: ProjectMeta): Promise<Prof
   return { runs: meta.runs, exportMs: window.ms, file: relative(ROOT_DIR, join(dir, file)), summary }
 }
 
-async function breakdown (options: Options, meta: ProjectMeta): Promise<BreakdownResult & { runs: number }> {
+async function breakdown (options: Options, meta: ProjectMeta): Promise<BreakdownResult & { runs: number, repeats: number }> {
   log(`  breakdown of the pieces on the ${count(meta.runs)}-run project (no HTTP)`)
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT_DIR, 'bench', 'breakdown.ts'), '--project', meta.projectsDir, '--runs', String(Math.max(1, options.runs))], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT_DIR, 'bench', 'breakdown.ts'), '--project', meta.projectsDir, '--runs', String(options.breakdownRuns)], {
     cwd: ROOT_DIR,
     stdio: ['ignore', 'pipe', 'inherit']
   })
@@ -404,7 +428,7 @@ async function breakdown (options: Options, meta: ProjectMeta): Promise<Breakdow
   child.stdout.on('data', (chunk: string) => { out += chunk })
   const code = await new Promise<number | null>((resolve) => { child.once('exit', resolve) })
   if (code !== 0) throw new Error(`breakdown failed with code ${String(code)}`)
-  return { ...(JSON.parse(out) as BreakdownResult), runs: meta.runs }
+  return { ...(JSON.parse(out) as BreakdownResult), runs: meta.runs, repeats: options.breakdownRuns }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,15 +450,18 @@ function headline (results: Results, runs: number): MountedResult | undefined {
 }
 
 function mountedTable (rows: readonly MountedResult[]): string {
+  const withCpu = rows.some((m) => m.cpuPerExportS !== undefined)
   return table(
-    ['runs', 'lines', 'format', 'strategy', 'output MB', 'wall s, median (min–max)', 'MB/s', 'lines/s', 'TTFB s', 'ceiling MB/s', 'of ceiling', 'peak RSS MiB', 'idle RSS MiB'],
+    ['runs', 'lines', 'format', 'strategy', 'output MB', 'wall s, median (min–max)', 'MB/s', 'lines/s', 'TTFB s', 'ceiling MB/s', 'of ceiling', 'peak RSS MiB', 'idle RSS MiB',
+      ...(withCpu ? ['server CPU s / export', 'load avg'] : [])],
     rows.map((m) => {
       const s = exportStats(m.measured)
       const ceilingMs = median(m.ceiling.totalMs)
       return [
         count(m.runs), count(s.lines), m.format, m.strategy, fixed(s.bytes / MB), secondsSpread(m.measured.map((r) => r.totalMs)),
         fixed(mbps(s.bytes, s.wallMs)), count(Math.round(s.lines / (s.wallMs / 1000))), seconds(s.ttfbMs),
-        fixed(mbps(s.bytes, ceilingMs)), `${fixed((ceilingMs / s.wallMs) * 100, 1)}%`, fixed(m.peakRss / MIB), fixed(m.idleRss / MIB)
+        fixed(mbps(s.bytes, ceilingMs)), `${fixed((ceilingMs / s.wallMs) * 100, 1)}%`, fixed(m.peakRss / MIB), fixed(m.idleRss / MIB),
+        ...(withCpu ? [fixed(m.cpuPerExportS, 2), fixed(m.loadAvg, 1)] : [])
       ]
     }),
     ['r', 'r', 'l', 'l']
@@ -494,8 +521,9 @@ function renderResults (results: Results): string {
   const m = results.machine
   out.push(`Measured ${m.date} on **${m.cpu}**, ${m.cores} cores, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}. ` +
     `Server: ${results.server === 'dist' ? 'compiled JavaScript (`node dist/server.js`, as in the Docker image)' : '`node --import tsx src/server.ts` (as `npm start`)'}, ` +
-    `LOG_LEVEL=warn, one fresh process per scenario; client: undici in the runner process, same machine, loopback. ` +
-    `Times are medians of ${results.runs} runs after ${results.warmup} warm-up (1M runs: ${results.largeRuns} run, no warm-up); ` +
+    `${results.serverTweaks === undefined || results.serverTweaks === '' ? '' : `**experiment: ${results.serverTweaks}**, `}` +
+    'LOG_LEVEL=warn, one fresh process per scenario; client: undici in the runner process, same machine, loopback. ' +
+    `Times are medians of ${results.runs} runs, after ${results.warmup} warm-up export below 100k runs (none from 100k up: the first percent of the export warms the JIT; 1M runs: ${results.largeRuns} run); ` +
     'the page cache is warm (the project files were read or written just before).')
   out.push('')
   out.push(`Reproduce: \`${results.command}\` (total ${fixed(results.wallSeconds / 60, 1)} min including project generation).`)
@@ -514,7 +542,8 @@ function renderResults (results: Results): string {
     out.push('### Mounted-project export of the train split')
     out.push('')
     out.push('TTFB is the time to the response headers: the server answers only after its first pass has read and checked every run, ' +
-      'so TTFB ≈ the check pass and wall − TTFB ≈ the streaming pass. "of ceiling" is the ceiling\'s time divided by ours for the same bytes.')
+      'so TTFB ≈ the check pass and wall − TTFB ≈ the streaming pass. "of ceiling" is the ceiling\'s time divided by ours for the same bytes. ' +
+      'Server CPU (all its threads, from /proc) is steadier than wall time on a shared machine; a load average above 2 means other processes competed for the 2 cores.')
     out.push('')
     const headlines = results.mounted.filter((r) => r.format === HEADLINE_FORMAT && r.strategy === HEADLINE_STRATEGY)
     out.push(mountedTable(headlines))
@@ -590,23 +619,26 @@ function renderResults (results: Results): string {
   if (bd !== undefined) {
     out.push(`### Breakdown: the pieces in isolation (${count(bd.runs)}-run project, ${count(bd.lines)}-line train split, no HTTP)`)
     out.push('')
-    out.push(`\`bench/breakdown.ts\`, one process, median of ${results.runs} runs each; ${fixed(bd.runBytes / MB)} MB of run files in, ${fixed(bd.outputChars / 1e6)} M characters of openai_chat_jsonl out.`)
+    out.push(`\`bench/breakdown.ts\`, one process, ${bd.repeats} run(s) each (every step covers all ${count(bd.lines)} runs); ${fixed(bd.runBytes / MB)} MB of run files in, ${fixed(bd.outputChars / 1e6)} M characters of openai_chat_jsonl out.`)
     out.push('')
-    out.push(table(['step', 'ms', 'per run µs', 'note'], bd.steps.map((s) => [s.step, fixed(s.ms, 0), fixed((s.ms * 1000) / bd.lines, 1), s.note ?? '']), ['l', 'r', 'r', 'l']))
+    out.push(table(['step', 'wall ms', 'per run µs', 'CPU ms (all threads)', 'note'],
+      bd.steps.map((s) => [s.step, fixed(s.ms, 0), fixed((s.ms * 1000) / bd.lines, 1), s.cpuMs === undefined ? '= wall (synchronous)' : fixed(s.cpuMs, 0), s.note ?? '']), ['l', 'r', 'r', 'r', 'l']))
     out.push('')
   }
   return out.join('\n')
 }
 
-const TEMPLATE_HEAD = `# Benchmarks
-
-How fast kiln-export turns a Kiln dataset split into provider JSONL, and how much memory it needs,
-measured by \`npm run bench\` (\`bench/run.ts\`) on synthetic Kiln projects written by
-\`bench/generate-project.ts\` in Kiln's exact on-disk layout (about 2.5 KB per run file; train 80% / test 20%;
-varied ASCII and non-ASCII text; some runs with reasoning or chain of thought, some repaired;
-structured JSON outputs). The bench is not part of \`npm test\`.
-
-`
+const TEMPLATE_HEAD = [
+  '# Benchmarks',
+  '',
+  'How fast kiln-export turns a Kiln dataset split into provider JSONL, and how much memory it needs,',
+  'measured by `npm run bench` (`bench/run.ts`) on synthetic Kiln projects written by',
+  '`bench/generate-project.ts` in Kiln\'s exact on-disk layout (about 2.5 KB per run file; train 80% / test 20%;',
+  'varied ASCII and non-ASCII text; some runs with reasoning or chain of thought, some repaired;',
+  'structured JSON outputs). The bench is not part of `npm test`.',
+  '',
+  ''
+].join('\n')
 
 async function writeReport (file: string, results: Results): Promise<void> {
   const generated = `${MARK_START}\n\n${renderResults(results)}\n\n${MARK_END}`
@@ -633,8 +665,8 @@ async function main (): Promise<void> {
   await mkdir(OUT_DIR, { recursive: true })
   await mkdir(RESULTS_DIR, { recursive: true })
   if (options.server === 'dist') {
-    log('compiling src/ to bench/.data/build/dist ...')
-    await buildServer()
+    log('compiling src/ ...')
+    log(`  server: node ${await buildServer()}/server.js`)
   }
   const projects = new Map<number, ProjectMeta>()
   const project = async (runs: number): Promise<ProjectMeta> => {
@@ -648,6 +680,7 @@ async function main (): Promise<void> {
     machine: machineInfo(),
     command: ['npm run bench', ...(options.argv.length > 0 ? ['--', ...options.argv] : [])].join(' '),
     server: options.server,
+    serverTweaks: [...options.nodeArgs, ...Object.entries(options.serverEnv).map(([k, v]) => `${k}=${v}`)].join(' '),
     runs: options.runs,
     warmup: options.warmup,
     largeRuns: options.largeRuns,

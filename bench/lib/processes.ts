@@ -4,14 +4,22 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { mkdir, readdir, rm, symlink } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BENCH_DIR, DATA_DIR } from '../generate-project.js'
+import { BENCH_DIR } from '../generate-project.js'
 
 export const ROOT_DIR = join(BENCH_DIR, '..')
-const BUILD_DIR = join(DATA_DIR, 'build', 'dist')
+/**
+ * The compiled server lives outside the repository, so that `eslint .` and editors never see it.
+ * Every other top-level entry of the repository (node_modules, package.json, data/, examples/, ...)
+ * is linked next to it, so that it resolves packages and reads its assets exactly like dist/.
+ */
+const BUILD_ROOT = join(tmpdir(), `kiln-export-bench-build-${process.getuid?.() ?? 0}`)
+const NOT_LINKED = new Set(['src', 'dist', 'bench', 'test', 'coverage', 'test-artifacts', '.git'])
+const BUILD_DIR = join(BUILD_ROOT, 'dist')
 
 /** How the server runs: compiled JavaScript as in the Docker image, or TypeScript through tsx as `npm start`. */
 export type ServerMode = 'dist' | 'tsx'
@@ -29,15 +37,20 @@ export async function freePort (): Promise<number> {
   })
 }
 
-/** Compile src/ to bench/.data/build/dist (what `npm run build` does, in a private folder). */
-export async function buildServer (): Promise<void> {
-  await rm(BUILD_DIR, { recursive: true, force: true })
+/** Compile src/ to a private dist/ folder (what `npm run build` does), outside the repository. */
+export async function buildServer (): Promise<string> {
+  await rm(BUILD_ROOT, { recursive: true, force: true })
+  await mkdir(BUILD_ROOT, { recursive: true })
+  for (const name of await readdir(ROOT_DIR)) {
+    if (!NOT_LINKED.has(name)) await symlink(join(ROOT_DIR, name), join(BUILD_ROOT, name))
+  }
   const tsc = join(ROOT_DIR, 'node_modules', 'typescript', 'bin', 'tsc')
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR, '--sourceMap', 'false'], {
     cwd: ROOT_DIR,
     encoding: 'utf8'
   })
   if (result.status !== 0) throw new Error(`tsc failed:\n${result.stdout}${result.stderr}`)
+  return BUILD_DIR
 }
 
 /** Memory of a process from /proc/<pid>/status, in bytes. */
@@ -62,6 +75,27 @@ export function readMemory (pid: number): MemoryReading | undefined {
   return { peak: kb('VmHWM'), current: kb('VmRSS') }
 }
 
+/** CPU time (user + system, all threads) a process has used so far, in seconds; Linux clock ticks are 1/100 s. */
+export function readCpuSeconds (pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // After the command: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
+  }
+}
+
+/** The 1-minute load average: how busy the machine was (other processes included). */
+export function loadAverage (): number {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0])
+  } catch {
+    return Number.NaN
+  }
+}
+
 /** A running child server. */
 export interface ServerHandle {
   readonly pid: number
@@ -71,6 +105,8 @@ export interface ServerHandle {
   peakRss (): number
   /** VmRSS right after start-up. */
   readonly idleRss: number
+  /** CPU seconds used since start-up finished (all threads: main, thread pool, GC). */
+  cpuSeconds (): number
   /** SIGTERM, wait for a clean exit (a --cpu-prof profile is written then). */
   stop (): Promise<void>
   /** What the process wrote on stderr (for failures). */
@@ -137,6 +173,7 @@ async function startProcess (options: StartOptions): Promise<ServerHandle> {
   }
   poll()
   const idleRss = readMemory(pid)?.current ?? 0
+  const startCpu = readCpuSeconds(pid) ?? 0
   const timer = setInterval(poll, 100)
   timer.unref()
   const exited = new Promise<void>((resolve) => {
@@ -148,6 +185,7 @@ async function startProcess (options: StartOptions): Promise<ServerHandle> {
     port,
     origin,
     idleRss,
+    cpuSeconds: () => (readCpuSeconds(pid) ?? startCpu) - startCpu,
     peakRss: () => {
       poll()
       return peak
@@ -169,6 +207,10 @@ export interface KilnServerOptions {
   readonly projectsDir: string
   /** Extra node flags (for example --cpu-prof). */
   readonly nodeArgs?: readonly string[]
+  /** The server's cap on exports at once (MAX_CONCURRENT_EXPORTS; default 64 here). */
+  readonly maxConcurrentExports?: number
+  /** Extra environment for experiments (e.g. UV_THREADPOOL_SIZE). */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 /** Start the kiln-export server on a free port (LOG_LEVEL=warn). */
@@ -178,7 +220,17 @@ export async function startKilnServer (options: KilnServerOptions): Promise<Serv
     : ['--import', 'tsx', join(ROOT_DIR, 'src', 'server.ts')]
   return startProcess({
     args: [...(options.nodeArgs ?? []), ...entry],
-    env: { KILN_PROJECTS_DIR: options.projectsDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', NODE_ENV: 'production' },
+    env: {
+      KILN_PROJECTS_DIR: options.projectsDir,
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+      NODE_ENV: 'production',
+      // Room for the concurrency scenario even while the previous round's sockets are closing.
+      MAX_CONCURRENT_EXPORTS: String(options.maxConcurrentExports ?? 64),
+      // A 1M-run export's check pass sends nothing for minutes; the default idle timeout (120 s) would cut it.
+      CONNECTION_TIMEOUT_MS: '1800000',
+      ...options.env
+    },
     readyPath: '/health',
     label: 'kiln-export server'
   })

@@ -44,10 +44,11 @@ function ownCategory (frame: CallFrame): string | undefined {
   if (fn === '(program)') return 'V8 / native, unattributed'
   if (fn === '(root)') return undefined
   if (url === '') {
-    if (fn === 'parse') return 'JSON.parse (run files)'
+    if (fn === 'parse') return 'JSON.parse (run and split files)'
     if (/^validate\d*$/.test(fn)) return 'schema check (ajv)'
     return undefined
   }
+  if (/\/http\/jsonl-reply\.[jt]s$/.test(url) || url === 'node:internal/crypto/hash') return 'response trailers (SHA-256, line count)'
   if (/\/format\/python-json\.[jt]s$/.test(url)) return PY_PARSE.test(fn) ? 'Python-JSON parse (final output)' : 'Python-JSON dump (serialisation)'
   if (/\/format\/[^/]+\.[jt]s$/.test(url)) return 'formatting (training data, format shapes)'
   if (/\/source\/kiln-(files|project)\.[jt]s$/.test(url)) return 'fs reads (open/lstat/read/close, promise plumbing)'
