@@ -40,10 +40,10 @@ describe('the OpenAPI document', () => {
 
   it('has request examples that Swagger UI\'s "Try it out" can send as they are', async () => {
     const doc = JSON.parse(committed) as {
-      paths: Record<string, { post: { parameters: Array<{ example: string }>, requestBody: { content: { 'application/json': { examples: Record<string, { value: unknown }> } } } } }>
+      paths: Record<string, { post: { parameters: Array<{ in: string, example?: string }>, requestBody: { content: { 'application/json': { examples: Record<string, { value: unknown }> } } } } }>
     }
     const operation = doc.paths['/datasets/{id}/export']?.post
-    const id = operation?.parameters[0]?.example
+    const id = operation?.parameters.find((parameter) => parameter.in === 'path')?.example
     const examples = Object.values(operation?.requestBody.content['application/json'].examples ?? {})
     expect(examples).toHaveLength(2)
     const { client } = await startServer({}, { catalog: new KilnProjects(EXAMPLE_PROJECT_DIR) })

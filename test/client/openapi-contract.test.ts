@@ -3,6 +3,7 @@ import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
 import { CLIENT_OPERATIONS, KilnExportApiError, KilnExportClient, type ApiErrorBody, type ExportParams } from '../../src/client/index.js'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
+import { REPORT_EXAMPLE } from '../../src/http/routes/validate.js'
 import { KilnProjects } from '../../src/source/kiln-project.js'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
 import { startServer } from '../helpers/server.js'
@@ -49,8 +50,11 @@ const FULL_ERROR: Required<ApiErrorBody> = {
   code: 'KEX_OUTPUT_NOT_JSON',
   message: 'Invalid JSON in JSON Schema training set: ...',
   run_ids: ['1', '3'],
-  problems: [{ run_id: '1', code: 'KEX_OUTPUT_NOT_JSON', message: 'm1' }, { run_id: '3', code: 'KEX_OUTPUT_NOT_JSON', message: 'm3' }]
+  problems: [{ run_id: '1', code: 'KEX_OUTPUT_NOT_JSON', message: 'm1' }, { run_id: '3', code: 'KEX_OUTPUT_NOT_JSON', message: 'm3' }],
+  report: REPORT_EXAMPLE
 }
+/** The same without the validation report, which only a strict export's 422 carries. */
+const PLAIN_ERROR: ApiErrorBody = Object.fromEntries(Object.entries(FULL_ERROR).filter(([key]) => key !== 'report')) as ApiErrorBody
 
 describe('the client and openapi/openapi.json', () => {
   it('call only documented operations, under their operationId', () => {
@@ -63,19 +67,23 @@ describe('the client and openapi/openapi.json', () => {
   })
 
   it('agree on the error body: every documented error answer has exactly the fields KilnExportApiError reads', () => {
-    for (const name of ['getDataset', 'exportDataset'] as const) {
+    for (const name of ['getDataset', 'exportDataset', 'validateDataset'] as const) {
       const op = operation(name)
       const statuses = Object.keys(op.responses).filter((s) => !s.startsWith('2'))
       expect(statuses.length).toBeGreaterThan(0)
       for (const status of statuses) {
         const schema = jsonSchema(op, status)
-        expect(Object.keys(schema.properties ?? {}).sort(), `${name} ${status}`).toEqual(Object.keys(FULL_ERROR).sort())
+        // Only the export's 422 may carry a validation report (?validate=strict).
+        const expected = name === 'exportDataset' && status === '422' ? FULL_ERROR : PLAIN_ERROR
+        expect(Object.keys(schema.properties ?? {}).sort(), `${name} ${status}`).toEqual(Object.keys(expected).sort())
         expect(schema.required?.sort()).toEqual(['code', 'error', 'message', 'statusCode'])
-        expectValid(schema, FULL_ERROR)
+        expectValid(schema, expected)
       }
     }
     const err = new KilnExportApiError(422, FULL_ERROR, { 'x-request-id': 'r1' })
-    expect(err).toMatchObject({ status: 422, code: FULL_ERROR.code, message: FULL_ERROR.message, runIds: FULL_ERROR.run_ids, problems: FULL_ERROR.problems, requestId: 'r1' })
+    expect(err).toMatchObject({
+      status: 422, code: FULL_ERROR.code, message: FULL_ERROR.message, runIds: FULL_ERROR.run_ids, problems: FULL_ERROR.problems, requestId: 'r1', report: REPORT_EXAMPLE
+    })
   })
 
   it('agree on the export body\'s required fields', () => {
