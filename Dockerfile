@@ -18,6 +18,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# Provider profiles and the price table of the validation report (PRICES_FILE may replace the prices).
+COPY data ./data
 # The example project, so the image serves something on its own; mount projects over /data.
 COPY examples/kiln-project /data
 USER node

@@ -53,4 +53,18 @@ describe('the OpenAPI document', () => {
       expect(response.text.length).toBeGreaterThan(0)
     }
   })
+
+  it('has validation examples that Swagger UI\'s "Try it out" can send as they are', async () => {
+    const doc = JSON.parse(committed) as {
+      paths: Record<string, { post: { requestBody: { content: { 'application/json': { examples: Record<string, { value: unknown }> } } } } }>
+    }
+    const examples = Object.values(doc.paths['/datasets/{id}/validate']?.post.requestBody.content['application/json'].examples ?? {})
+    expect(examples).toHaveLength(2)
+    const { client } = await startServer({}, { catalog: new KilnProjects(EXAMPLE_PROJECT_DIR) })
+    for (const example of examples) {
+      const response = await postJson(client, '/datasets/150621256807/validate', example.value)
+      expect(response.status, response.text).toBe(200)
+      expect((response.json() as { splits: unknown[] }).splits.length).toBeGreaterThan(0)
+    }
+  })
 })

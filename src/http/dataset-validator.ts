@@ -10,6 +10,7 @@ import {
   type ProfileOverrides,
   type ProviderProfileName,
   type ReferenceData,
+  type ResolvedProfile,
   type ValidationParams,
   type ValidationReport
 } from '../validate/index.js'
@@ -22,7 +23,8 @@ export interface ProfileRequest extends ProfileOverrides {
 /** Runs the validation core for the routes, with the reference data loaded once. */
 export interface DatasetValidator {
   readonly data: ReferenceData
-  validate (source: DatasetSource, params: ValidationParams, choice: ProfileRequest, signal?: AbortSignal): Promise<ValidationReport>
+  /** `where` names the request part the profile choice came from, for a 400 (`body`, `querystring`). */
+  validate (source: DatasetSource, params: ValidationParams, choice: ProfileRequest, signal?: AbortSignal, where?: string): Promise<ValidationReport>
 }
 
 /**
@@ -34,13 +36,13 @@ export async function createDatasetValidator (pricesFile?: string): Promise<Data
   const data = await loadReferenceData(pricesFile)
   return {
     data,
-    async validate (source, params, choice, signal) {
+    async validate (source, params, choice, signal, where = 'body') {
       const name = choice.profile ?? profileForFormat(data.profiles, params.format)
-      let profile
+      let profile: ResolvedProfile
       try {
         profile = resolveProfile(data, name, choice)
       } catch (err) {
-        if (err instanceof UnknownModelError) throw new ValidationFailedError(`body/${err.message}`)
+        if (err instanceof UnknownModelError) throw new ValidationFailedError(`${where}/${err.message}`)
         throw err
       }
       const countTokens = await loadTokenCounter(profile.tokenizer)

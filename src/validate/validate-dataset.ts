@@ -112,8 +112,8 @@ function summaryLine (split: SplitReport): string {
   const cost = split.cost === null
     ? ''
     : split.cost.estimated_cost === null
-      ? `; ${plural(split.cost.billed_tokens, 'billed token')} (${split.cost.epochs} epochs), no price`
-      : `; estimated ${split.cost.estimated_cost} ${split.cost.currency ?? ''} (${plural(split.cost.billed_tokens, 'billed token')}, ${split.cost.epochs} epochs)`
+      ? `; ${plural(split.cost.billed_tokens, 'billed token')} (${plural(split.cost.epochs, 'epoch')}), no price`
+      : `; estimated ${split.cost.estimated_cost} ${split.cost.currency ?? ''} (${plural(split.cost.billed_tokens, 'billed token')}, ${plural(split.cost.epochs, 'epoch')})`
   return `${split.name} [${split.role}]: ${verdict} (${plural(split.error_count, 'error')}, ${plural(split.warning_count, 'warning')}); ` +
     `${plural(split.run_count, 'example')}${tokens}${cost}`
 }

@@ -99,6 +99,12 @@ describe('the client and openapi/openapi.json', () => {
     expectValid(jsonSchema(operation('getDataset'), '200'), await api.getDataset('150621256807'))
     expectValid(jsonSchema(operation('listFormats'), '200'), { formats: await api.listFormats() })
     expectValid(jsonSchema(operation('health'), '200'), await api.health())
+    const params = { split_name: 'train', format: 'openai_chat_json_schema_jsonl', system_message: 'Write a one-line joke about the topic.' } as const
+    const report = await api.validateDataset('150621256807', params)
+    expectValid(jsonSchema(operation('validateDataset'), '200'), report)
+    expect(report).toEqual(REPORT_EXAMPLE)
+    const strict = await api.openExport('150621256807', params, { validate: 'strict' }).catch((e: unknown) => e) as KilnExportApiError
+    expect(strict).toMatchObject({ status: 422, code: 'KEX_VALIDATION_REPORT_ERRORS', report: REPORT_EXAMPLE })
 
     const notFound = await api.getDataset('404404404404').catch((e: unknown) => e)
     expect(notFound).toBeInstanceOf(KilnExportApiError)

@@ -94,7 +94,7 @@ describe('POST /datasets/:id/validate', () => {
     const mountedF1 = await startServer({}, { catalog: new KilnProjects(join(f1.dir, 'project')) })
     const stale = fixtureCase('f1_support_replies', 'stale.train__openai_chat_jsonl__final_only__std').testCase
     const report = (await postJson(mountedF1.client, `/datasets/${stale.dataset_split_id}/validate`, exportParams(stale))).json() as ValidationReport
-    expect(problems(report, 'train')).toEqual(['TOO_FEW_TRAINING_EXAMPLES -', 'KEX_TASK_RUN_NOT_FOUND 152956569114', 'RUN_IN_SEVERAL_SPLITS 238949364214'])
+    expect(problems(report, 'train')).toEqual(['TOO_FEW_TRAINING_EXAMPLES -', 'KEX_TASK_RUN_NOT_FOUND 152956569114'])
   })
 
   it('refuses request errors as the export does: unknown fields, models and splits, and refused strategies', async () => {
@@ -162,8 +162,10 @@ describe('POST /datasets/:id/export?validate=strict', () => {
 
   it('checks the profile the query names', async () => {
     const { client } = await mountedExample()
-    const huggingface = await postJson(client, `/datasets/${EXAMPLE_ID}/export?validate=strict&provider_profile=huggingface`, EXAMPLE_BODY)
+    const huggingface = await postJson(client, `/datasets/${EXAMPLE_ID}/export?validate=strict&provider_profile=huggingface`,
+      { ...EXAMPLE_BODY, format: 'huggingface_chat_template_jsonl' })
     expect(huggingface.status).toBe(200)
+    expect(huggingface.text.split('\n')).toHaveLength(7)
     const vertex = await postJson(client, `/datasets/${EXAMPLE_ID}/export?validate=strict&provider_profile=vertex_gemini`, EXAMPLE_BODY)
     expect(vertex.status).toBe(422)
     expect((vertex.json() as { report: ValidationReport }).report.splits[0]?.problem_counts).toEqual({ VERTEX_UNKNOWN_LINE_KEY: 6, VERTEX_MISSING_CONTENTS: 6, FEW_TRAINING_EXAMPLES: 1 })
@@ -175,6 +177,8 @@ describe('POST /datasets/:id/export?validate=strict', () => {
     expect(lax.json()).toMatchObject({ statusCode: 400, code: 'KEX_VALIDATION_FAILED', message: 'querystring/validate must be one of: strict' })
     const typo = await postJson(client, `/datasets/${EXAMPLE_ID}/export?valdate=strict`, EXAMPLE_BODY)
     expect(typo.json()).toMatchObject({ statusCode: 400, code: 'KEX_VALIDATION_FAILED', message: 'querystring has an unknown property \'valdate\'' })
+    const model = await postJson(client, `/datasets/${EXAMPLE_ID}/export?validate=strict&model=gpt-5`, EXAMPLE_BODY)
+    expect((model.json() as { message: string }).message).toMatch(/^querystring\/model gpt-5 is not one of the openai profile's models: /)
   })
 })
 

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { DATA_ERRORS } from '../../src/errors.js'
 import { ExportDataError, prepareExport } from '../../src/export/prepare-export.js'
 import { FormatError, resolveFormat, type DataStrategy, type DatasetFormat, type DatasetSplitData, type TaskRunData } from '../../src/format/index.js'
 import { loadReferenceData } from '../../src/reference-data.js'
 import { inlineSource } from '../../src/source/inline.js'
 import { type DatasetSource } from '../../src/source/types.js'
 import {
+  exportErrorCode,
   loadTokenCounter,
   profileForFormat,
   resolveProfile,
@@ -151,6 +153,10 @@ describe('the validation report on the conformance fixtures', () => {
       'HF_TOOL_ARGUMENTS_NOT_OBJECT 835512775150 4',
       'DUPLICATE_RUN_ID 254274367517 5'
     ])
+  })
+
+  it('names export errors with the codes the export answers with', () => {
+    for (const [code, answer] of Object.entries(DATA_ERRORS)) expect(exportErrorCode(code as keyof typeof DATA_ERRORS)).toBe(answer.code)
   })
 
   it('reports exactly the problems the export refuses with, for every conformance case', async () => {

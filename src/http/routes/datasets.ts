@@ -149,7 +149,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
     const { query } = request
     if (query.validate === 'strict') {
       const choice = { ...(query.provider_profile === undefined ? {} : { profile: query.provider_profile }), ...(query.model === undefined ? {} : { model: query.model }) }
-      const report = await validator.validate(source, params, choice, controller.signal)
+      const report = await validator.validate(source, params, choice, controller.signal, 'querystring')
       if (report.status === 'errors') throw new ValidationReportErrorsError(refusalMessage(report), report)
       request.log.info({ dataset: request.params.id, warnings: report.warning_count }, 'export validated')
     }
