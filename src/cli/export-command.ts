@@ -25,7 +25,7 @@ const OPTIONS = {
 } as const
 
 /** The system message from a file: strict UTF-8, one final newline (`\n` or `\r\n`) dropped. */
-async function readSystemMessageFile (path: string): Promise<string> {
+export async function readSystemMessageFile (path: string): Promise<string> {
   let bytes: Buffer
   try {
     bytes = await readFile(path)

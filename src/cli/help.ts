@@ -11,7 +11,7 @@ Commands:
   export     Export one split of a dataset split as JSONL (stdout, or a file with -o)
   list       List the dataset splits of a Kiln project folder
   serve      Start the HTTP service (Swagger UI at /docs)
-  validate   Not available yet
+  validate   Check a dataset split before training: problems, provider rules, tokens, cost
 
 Options:
   -h, --help      Show this help; \`kiln-export <command> --help\` for a command's options
@@ -77,8 +77,24 @@ SIGTERM/SIGINT stop it gracefully (running exports may finish within SHUTDOWN_GR
 Exit status: 0 stopped; 2 invalid configuration or usage error.
 `
 
-export const VALIDATE_HELP = `Usage: kiln-export validate
+export const VALIDATE_HELP = `Usage: kiln-export validate --project DIR --dataset ID --format FORMAT [options]
 
-Not available yet: check a dataset split without exporting it. Use \`kiln-export export\` with
--o /dev/null meanwhile (every run is checked before the first byte is written).
+Check a dataset split before training, without exporting it: the same report as
+POST /datasets/{id}/validate (per-run problems, provider rules, token counts, estimated cost).
+
+Options:
+  --project DIR                 a Kiln project folder, or a folder of project folders (required)
+  --dataset ID                  the dataset split id (required)
+  --format FORMAT               ${DATASET_FORMATS.join(', ')} (required)
+  --split NAME                  one split (default: every split of the dataset)
+  --strategy STRATEGY           ${DATA_STRATEGIES.join(', ')} (default: final_only)
+  --system-message TEXT         the system message (default: empty)
+  --system-message-file F       read the system message from a file
+  --thinking-instructions TEXT  thinking instructions
+  --profile NAME                provider profile: openai, vertex_gemini, huggingface (default: the format's)
+  --model NAME                  a model of the profile (prices and limits)
+  --json                        print the whole report as JSON
+  -h, --help                    this help
+
+Exit status: 0 no errors (warnings allowed), 1 the report has errors or the dataset is unknown, 2 usage error.
 `

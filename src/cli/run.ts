@@ -13,13 +13,7 @@ const COMMANDS: Record<string, Command> = {
   export: { help: EXPORT_HELP, run: async (args, io) => (await import('./export-command.js')).exportCommand(args, io) },
   list: { help: LIST_HELP, run: async (args, io) => (await import('./list-command.js')).listCommand(args, io) },
   serve: { help: SERVE_HELP, run: async (args, io) => (await import('./serve-command.js')).serveCommand(args, io) },
-  validate: {
-    help: VALIDATE_HELP,
-    run: async (_args, io) => {
-      say(io, 'validate is not available yet')
-      return EXIT_USAGE
-    }
-  }
+  validate: { help: VALIDATE_HELP, run: async (args, io) => (await import('./validate-command.js')).validateCommand(args, io) }
 }
 
 /** The package version (package.json sits two folders above src/cli and dist/cli alike). */

@@ -1,6 +1,6 @@
-import { ValidationFailedError } from '../errors.js'
-import { loadReferenceData } from '../reference-data.js'
-import { type DatasetSource } from '../source/types.js'
+import { ValidationFailedError } from './errors.js'
+import { loadReferenceData } from './reference-data.js'
+import { type DatasetSource } from './source/types.js'
 import {
   UnknownModelError,
   loadTokenCounter,
@@ -13,7 +13,7 @@ import {
   type ResolvedProfile,
   type ValidationParams,
   type ValidationReport
-} from '../validate/index.js'
+} from './validate/index.js'
 
 /** The profile choice of a request: a profile (default: the format's) and its overrides. */
 export interface ProfileRequest extends ProfileOverrides {

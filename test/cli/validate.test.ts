@@ -1,0 +1,35 @@
+import { describe, expect, it, vi } from 'vitest'
+import { runCli } from './cli-process.js'
+
+// Each test starts node + tsx: allow for a loaded machine.
+vi.setConfig({ testTimeout: 90_000 })
+
+const BASE = ['validate', '--project', 'examples/kiln-project', '--dataset', '150621256807', '--system-message', 'Write a one-line joke about the topic.']
+
+describe.concurrent('kiln-export validate', () => {
+  it('prints the report summary and exits 1 when a split will not train on the provider', async () => {
+    const result = await runCli([...BASE, '--format', 'openai_chat_json_schema_jsonl'])
+    expect(result.code).toBe(1)
+    expect(result.stdout.toString('utf8')).toBe(
+      'train [training]: FAILS (1 error, 0 warnings); 6 examples, 306 tokens; estimated 0.014688 USD (4,896 billed tokens, 16 epochs)\n' +
+      'test [test]: passes (0 errors, 0 warnings); 2 examples, 110 tokens\n' +
+      '  train: error TOO_FEW_TRAINING_EXAMPLES: 6 examples: OpenAI supervised fine-tuning (chat) needs at least 10\n')
+  })
+
+  it('exits 0 for a split that passes, and prints the whole report with --json', async () => {
+    const result = await runCli([...BASE, '--format', 'huggingface_chat_template_jsonl', '--split', 'train', '--json'])
+    expect(result.code).toBe(0)
+    const report = JSON.parse(result.stdout.toString('utf8')) as { status: string, splits: Array<{ name: string, line_count: number }> }
+    expect(report.status).toBe('ok')
+    expect(report.splits.map((s) => [s.name, s.line_count])).toEqual([['train', 6]])
+  })
+
+  it('exits 1 with the code for an unknown dataset, and 2 for an unknown profile', async () => {
+    const unknown = await runCli(['validate', '--project', 'examples/kiln-project', '--dataset', '123', '--format', 'openai_chat_jsonl'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain('code: KEX_DATASET_NOT_FOUND')
+    const profile = await runCli([...BASE, '--format', 'openai_chat_jsonl', '--profile', 'anthropic'])
+    expect(profile.code).toBe(2)
+    expect(profile.stderr).toContain('--profile must be one of: openai, vertex_gemini, huggingface')
+  })
+})
