@@ -228,7 +228,7 @@ async function main (): Promise<void> {
   add('sync lean read pass total: readdir + read + JSON.parse + ajv (compare with the read pass above)', ms('readdir') + ms('read') + ms('parse') + ms('check'))
 
   const params = { splitName: 'train', format: 'openai_chat_jsonl', dataStrategy: 'final_only', systemMessage: meta.systemMessage, thinkingInstructions: null } as const
-  add('prepareExport end to end, no HTTP: check pass + stream pass (default 8 Mi-char buffer)', await timeIt(repeats, async () => {
+  add('prepareExport end to end, no HTTP: check pass + stream pass (default line buffer)', await timeIt(repeats, async () => {
     const prepared = await prepareExport(source, params)
     for await (const chunk of prepared.chunks) if (chunk.length === 0) throw new Error('empty chunk')
   }))
