@@ -1,11 +1,11 @@
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { basename, dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DATA_ERRORS } from '../errors.js'
 import { ExportDataError, prepareExport, type PreparedExport } from '../export/prepare-export.js'
-import { DATA_STRATEGIES, DATASET_FORMATS, FormatError, isDatasetFormat, type DataStrategy } from '../format/index.js'
-import { KilnProjects } from '../source/kiln-project.js'
-import { existingFolder, parseOrUsage, required } from './args.js'
+import { FormatError } from '../format/index.js'
+import { parseOrUsage, required } from './args.js'
+import { DATASET_OPTIONS, EXIT_UNKNOWN_DATASET, datasetRequest, findDataset } from './dataset-options.js'
 import { EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError, say, type CliIo } from './io.js'
 import { createProgress, isBrokenPipe, writeFileAtomically, writeToStream } from './output.js'
 
@@ -13,34 +13,9 @@ import { createProgress, isBrokenPipe, writeFileAtomically, writeToStream } from
 export const EXIT_INTERRUPTED = 130
 
 const OPTIONS = {
-  project: { type: 'string' },
-  dataset: { type: 'string' },
-  split: { type: 'string' },
-  format: { type: 'string' },
-  strategy: { type: 'string' },
-  'system-message': { type: 'string' },
-  'system-message-file': { type: 'string' },
-  'thinking-instructions': { type: 'string' },
+  ...DATASET_OPTIONS,
   output: { type: 'string', short: 'o' }
 } as const
-
-/** The system message from a file: strict UTF-8, one final newline (`\n` or `\r\n`) dropped. */
-export async function readSystemMessageFile (path: string): Promise<string> {
-  let bytes: Buffer
-  try {
-    bytes = await readFile(path)
-  } catch (err) {
-    const reason = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'unreadable'
-    throw new UsageError(`cannot read --system-message-file ${path} (${reason})`, 'export')
-  }
-  let text: string
-  try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
-  } catch {
-    throw new UsageError(`--system-message-file ${path} is not valid UTF-8`, 'export')
-  }
-  return text.replace(/\r?\n$/, '')
-}
 
 /** Where the export goes: stdout, or a file whose folder exists. */
 async function outputPath (path: string | undefined): Promise<string | undefined> {
@@ -72,39 +47,22 @@ function reportDataError (io: CliIo, err: ExportDataError | FormatError): number
 /** `kiln-export export`: check the whole split, then write it to stdout or atomically to a file. */
 export async function exportCommand (args: string[], io: CliIo): Promise<number> {
   const { values } = parseOrUsage('export', () => parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }))
-  const projectArg = required('export', 'project', values.project)
-  const datasetId = required('export', 'dataset', values.dataset)
+  const request = await datasetRequest('export', values)
   const splitName = required('export', 'split', values.split)
-  const format = required('export', 'format', values.format)
-  if (!isDatasetFormat(format)) throw new UsageError(`--format must be one of: ${DATASET_FORMATS.join(', ')} (got '${format}')`, 'export')
-  const strategy = values.strategy ?? 'final_only'
-  if (!(DATA_STRATEGIES as readonly string[]).includes(strategy)) {
-    throw new UsageError(`--strategy must be one of: ${DATA_STRATEGIES.join(', ')} (got '${strategy}')`, 'export')
-  }
-  if (values['system-message'] !== undefined && values['system-message-file'] !== undefined) {
-    throw new UsageError('give either --system-message or --system-message-file, not both', 'export')
-  }
-  const messageFile = values['system-message-file']
-  const systemMessage = messageFile === undefined ? values['system-message'] : await readSystemMessageFile(messageFile)
+  const { systemMessage } = request
   if (systemMessage === undefined) throw new UsageError('missing --system-message (or --system-message-file); it may be empty: --system-message \'\'', 'export')
   const output = await outputPath(values.output)
-  const projectDir = await existingFolder('export', 'project', projectArg)
-
-  const source = await new KilnProjects(projectDir).find(datasetId)
-  if (source === undefined) {
-    say(io, `Dataset split ${datasetId} not found in the Kiln projects under ${projectArg}`)
-    io.stderr.write('  code: KEX_DATASET_NOT_FOUND\n')
-    return EXIT_DATA_ERROR
-  }
+  const source = await findDataset(request, io)
+  if (source === undefined) return EXIT_UNKNOWN_DATASET
 
   let prepared: PreparedExport
   try {
     prepared = await prepareExport(source, {
       splitName,
-      format,
-      dataStrategy: strategy as DataStrategy,
+      format: request.format,
+      dataStrategy: request.dataStrategy,
       systemMessage,
-      thinkingInstructions: values['thinking-instructions'] ?? null
+      thinkingInstructions: request.thinkingInstructions
     }, { signal: io.signal })
   } catch (err) {
     if (err instanceof ExportDataError || err instanceof FormatError) return reportDataError(io, err)

@@ -1,0 +1,98 @@
+import { readFile } from 'node:fs/promises'
+import { DATA_STRATEGIES, DATASET_FORMATS, isDatasetFormat, type DataStrategy, type DatasetFormat } from '../format/index.js'
+import { type DatasetSource } from '../source/types.js'
+import { KilnProjects } from '../source/kiln-project.js'
+import { existingFolder, required } from './args.js'
+import { EXIT_DATA_ERROR, UsageError, say, type CliIo } from './io.js'
+
+/** The options `export` and `validate` share: which dataset, which format, which messages. */
+export const DATASET_OPTIONS = {
+  project: { type: 'string' },
+  dataset: { type: 'string' },
+  split: { type: 'string' },
+  format: { type: 'string' },
+  strategy: { type: 'string' },
+  'system-message': { type: 'string' },
+  'system-message-file': { type: 'string' },
+  'thinking-instructions': { type: 'string' }
+} as const
+
+/** Parsed values of DATASET_OPTIONS. */
+export interface DatasetOptionValues {
+  readonly project?: string
+  readonly dataset?: string
+  readonly format?: string
+  readonly strategy?: string
+  readonly 'system-message'?: string
+  readonly 'system-message-file'?: string
+  readonly 'thinking-instructions'?: string
+}
+
+/** A checked dataset request of the CLI. */
+export interface DatasetRequest {
+  readonly projectArg: string
+  readonly projectDir: string
+  readonly datasetId: string
+  readonly format: DatasetFormat
+  readonly dataStrategy: DataStrategy
+  /** Undefined when neither --system-message nor --system-message-file was given. */
+  readonly systemMessage: string | undefined
+  readonly thinkingInstructions: string | null
+}
+
+/** The system message from a file: strict UTF-8, one final newline (`\n` or `\r\n`) dropped. */
+export async function readSystemMessageFile (path: string, command: string): Promise<string> {
+  let bytes: Buffer
+  try {
+    bytes = await readFile(path)
+  } catch (err) {
+    const reason = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'unreadable'
+    throw new UsageError(`cannot read --system-message-file ${path} (${reason})`, command)
+  }
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
+  } catch {
+    throw new UsageError(`--system-message-file ${path} is not valid UTF-8`, command)
+  }
+  return text.replace(/\r?\n$/, '')
+}
+
+/** Check the shared options (usage errors name the option) and resolve the project folder. */
+export async function datasetRequest (command: string, values: DatasetOptionValues): Promise<DatasetRequest> {
+  const projectArg = required(command, 'project', values.project)
+  const datasetId = required(command, 'dataset', values.dataset)
+  const format = required(command, 'format', values.format)
+  if (!isDatasetFormat(format)) throw new UsageError(`--format must be one of: ${DATASET_FORMATS.join(', ')} (got '${format}')`, command)
+  const strategy = values.strategy ?? 'final_only'
+  if (!(DATA_STRATEGIES as readonly string[]).includes(strategy)) {
+    throw new UsageError(`--strategy must be one of: ${DATA_STRATEGIES.join(', ')} (got '${strategy}')`, command)
+  }
+  if (values['system-message'] !== undefined && values['system-message-file'] !== undefined) {
+    throw new UsageError('give either --system-message or --system-message-file, not both', command)
+  }
+  const messageFile = values['system-message-file']
+  const systemMessage = messageFile === undefined ? values['system-message'] : await readSystemMessageFile(messageFile, command)
+  return {
+    projectArg,
+    projectDir: await existingFolder(command, 'project', projectArg),
+    datasetId,
+    format,
+    dataStrategy: strategy as DataStrategy,
+    systemMessage,
+    thinkingInstructions: values['thinking-instructions'] ?? null
+  }
+}
+
+/** The dataset split's source, or undefined after telling the user it does not exist. */
+export async function findDataset (request: DatasetRequest, io: CliIo): Promise<DatasetSource | undefined> {
+  const source = await new KilnProjects(request.projectDir).find(request.datasetId)
+  if (source === undefined) {
+    say(io, `Dataset split ${request.datasetId} not found in the Kiln projects under ${request.projectArg}`)
+    io.stderr.write('  code: KEX_DATASET_NOT_FOUND\n')
+  }
+  return source
+}
+
+/** Exit status for an unknown dataset (a 404 in the API). */
+export const EXIT_UNKNOWN_DATASET = EXIT_DATA_ERROR
