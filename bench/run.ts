@@ -25,19 +25,14 @@ import type { BreakdownResult } from './breakdown.js'
 import { DATA_DIR, ensureProject, type ProjectMeta } from './generate-project.js'
 import { agent, post, type Transfer } from './lib/client.js'
 import { ROOT_DIR, buildServer, loadAverage, startCeilingServer, startKilnServer, type ServerHandle, type ServerMode } from './lib/processes.js'
+import { DATASET_FORMATS, type DatasetFormat } from '../src/format/index.js'
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './lib/profile.js'
 import { MB, MIB, count, fixed, max, median, percentile, seconds, secondsSpread, table } from './lib/stats.js'
 
-const FORMATS = [
-  'openai_chat_jsonl',
-  'openai_chat_json_schema_jsonl',
-  'openai_chat_toolcall_jsonl',
-  'huggingface_chat_template_jsonl',
-  'huggingface_chat_template_toolcall_jsonl',
-  'vertex_gemini_1_5'
-] as const
+// The format registry is the one list of formats; the bench measures Kiln's two seed strategies.
+const FORMATS = DATASET_FORMATS
 const STRATEGIES = ['final_only', 'final_and_intermediate'] as const
-type Format = typeof FORMATS[number]
+type Format = DatasetFormat
 type Strategy = typeof STRATEGIES[number]
 const SCENARIOS = ['mounted', 'formats', 'inline', 'concurrent', 'profile', 'breakdown'] as const
 type Scenario = typeof SCENARIOS[number]
