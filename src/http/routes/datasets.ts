@@ -25,9 +25,10 @@ export interface DatasetRoutesOptions {
 /** `?validate=strict`: validate first, refuse when the report has errors. Unknown parameters are a 400, so a misspelt one never skips the check. */
 const ExportQuerySchema = Type.Object({
   validate: Type.Optional(Type.Enum(['strict'] as const, {
+    type: 'string',
     description: 'strict: validate the split first (as POST /datasets/{id}/validate) and refuse with 422 KEX_VALIDATION_REPORT_ERRORS and the report when it has errors.'
   })),
-  provider_profile: Type.Optional(Type.Enum(PROVIDER_PROFILES, { description: 'With validate=strict: whose rules to check (default: the format\'s profile).' })),
+  provider_profile: Type.Optional(Type.Enum(PROVIDER_PROFILES, { type: 'string', description: 'With validate=strict: whose rules to check (default: the format\'s profile).' })),
   model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'With validate=strict: the profile\'s model (default: its default model).' }))
 }, { additionalProperties: false })
 

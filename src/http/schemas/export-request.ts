@@ -66,8 +66,9 @@ export type FormatName = DatasetFormat | FormatAlias
 export function exportRequestProperties (formats: readonly FormatName[]) {
   return {
     split_name: Type.String({ description: 'Which split of the dataset to export (a key of split_contents, case-sensitive).' }),
-    format: Type.Enum(formats, { description: `Output format: one of ${formats.join(', ')}.` }),
+    format: Type.Enum(formats, { type: 'string', description: `Output format: one of ${formats.join(', ')}.` }),
     data_strategy: Type.Optional(Type.Enum(DATA_STRATEGIES, {
+      type: 'string',
       default: 'final_only',
       description: 'final_only: system, user, answer. final_and_intermediate: adds the chain-of-thought turns (Kiln\'s seed layout) for runs ' +
         'with thinking data. final_and_intermediate_r1_compatible: one assistant message "<think>\\n{thinking}\\n</think>\\n\\n{answer}", every run ' +

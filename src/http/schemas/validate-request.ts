@@ -5,6 +5,7 @@ import { INLINE_EXAMPLE, MOUNTED_EXAMPLE, exportRequestProperties, type FormatNa
 /** The fields a validation request adds to an export request. */
 export const VALIDATION_OPTIONS = {
   provider_profile: Type.Optional(Type.Enum(PROVIDER_PROFILES, {
+    type: 'string',
     description: 'Whose rules and limits to check: openai, vertex_gemini or huggingface. Default: the profile of the format (openai_* -> openai, vertex_* -> vertex_gemini, huggingface_* -> huggingface).'
   })),
   model: Type.Optional(Type.String({
