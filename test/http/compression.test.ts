@@ -50,6 +50,17 @@ describe('compression', () => {
     expect((await response.body.text()).split('\n')).toHaveLength(2001)
   })
 
+  it('applies BODY_LIMIT to the inflated size of a gzip-encoded body (no zip bombs)', async () => {
+    const { client } = await startServer({ bodyLimit: 2048 })
+    const bomb = gzipSync(JSON.stringify(inlineBody([kilnRun('1', { output: 'x'.repeat(100_000) })])))
+    expect(bomb.length).toBeLessThan(2048)
+    const response = await client.request({
+      method: 'POST', path: PATH, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb
+    })
+    expect(response.statusCode).toBe(413)
+    expect(await response.body.json()).toMatchObject({ code: 'KEX_BODY_TOO_LARGE' })
+  })
+
   it('still cuts the connection when a compressed export fails after the first byte', async () => {
     const project = await makeKilnProject()
     for (const id of ['1', '2', '3']) await project.writeRun(id, { output: 'x'.repeat(3000) })
