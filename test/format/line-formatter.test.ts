@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import {
-  FormatError,
   createLineFormatter,
   exportFileName,
   kilnToolCallId,
@@ -8,18 +7,9 @@ import {
   type DatasetFormat,
   type TaskRunData
 } from '../../src/format/index.js'
+import { formatErrorOf } from '../helpers/format-errors.js'
 
 type IntermediateOutputs = TaskRunData['intermediate_outputs']
-
-function formatErrorOf (fn: () => unknown): FormatError {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof FormatError) return err
-    throw err
-  }
-  throw new Error('expected a FormatError, nothing was thrown')
-}
 
 function chatLine (run: TaskRunData, dataStrategy: DataStrategy, thinkingInstructions: string | null, systemMessage = 'S'): string {
   return createLineFormatter({ format: 'openai_chat_jsonl', systemMessage, thinkingInstructions, dataStrategy })(run)

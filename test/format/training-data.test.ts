@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
   COT_FINAL_ANSWER_PROMPT,
-  FormatError,
   THINKING_INSTRUCTIONS_REQUIRED,
   buildTrainingData,
   hasThinkingTrainingData,
@@ -10,21 +9,12 @@ import {
   type TaskRunData,
   type TrainingData
 } from '../../src/format/index.js'
+import { formatErrorOf } from '../helpers/format-errors.js'
 
 type IntermediateOutputs = TaskRunData['intermediate_outputs']
 
 function run (intermediateOutputs?: IntermediateOutputs, extra: Partial<TaskRunData> = {}): TaskRunData {
   return { id: 'run-7', input: 'I', output: { output: 'F' }, intermediate_outputs: intermediateOutputs, ...extra }
-}
-
-function formatErrorOf (fn: () => unknown): FormatError {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof FormatError) return err
-    throw err
-  }
-  throw new Error('expected a FormatError, nothing was thrown')
 }
 
 describe('constants', () => {
