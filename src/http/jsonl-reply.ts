@@ -42,6 +42,23 @@ export function sendJsonl (reply: FastifyReply, prepared: PreparedExport): Fasti
 }
 
 /**
+ * Undo what `sendJsonl` set, for an export that failed before its first byte reached the socket
+ * (with compression on, the compressor may still hold the first lines). Fastify has already copied
+ * the stream's headers onto the raw response; the error answer must not inherit its attachment,
+ * line count, trailers, chunked framing or content-encoding (the compress hook decides again).
+ */
+export function dropJsonlHeaders (reply: FastifyReply): void {
+  for (const name of STREAM_HEADERS) {
+    reply.removeHeader(name)
+    reply.raw.removeHeader(name)
+  }
+  reply.removeTrailer(LINES_TRAILER)
+  reply.removeTrailer(SHA256_TRAILER)
+}
+
+const STREAM_HEADERS = ['content-disposition', 'x-export-line-count', 'trailer', 'transfer-encoding', 'content-encoding', 'content-length', 'vary']
+
+/**
  * Fastify 5 announces trailers as `Trailer: a b`; RFC 9110 (section 6.6.2) lists field names with
  * commas. Rewrite the header on this response only, when Fastify sets it.
  */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { unlink } from 'node:fs/promises'
+import { unlinkSync } from 'node:fs'
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { KilnProjects } from '../../src/source/kiln-project.js'
@@ -61,21 +61,44 @@ describe('compression', () => {
     expect(await response.body.json()).toMatchObject({ code: 'KEX_BODY_TOO_LARGE' })
   })
 
-  it('still cuts the connection when a compressed export fails after the first byte', async () => {
+  /** A mounted export of three runs whose run 3 vanishes when the streaming pass starts. */
+  async function vanishingRun (atPass2: (unlinkRun3: () => void) => Promise<void> | void) {
     const project = await makeKilnProject()
-    for (const id of ['1', '2', '3']) await project.writeRun(id, { output: 'x'.repeat(3000) })
+    for (const id of ['1', '2', '3']) await project.writeRun(id, { output: `${noise(Number(id))} ${'x'.repeat(3000)}` })
     await project.writeSplit('900000000001', { train: ['1', '2', '3'] })
     const catalog = hookedCatalog(new KilnProjects(project.root), async (pass) => {
-      if (pass === 2) await unlink(project.runFile('3'))
+      if (pass === 2) await atPass2(() => { unlinkSync(project.runFile('3')) })
     })
     const { client } = await startServer({}, { catalog, exportTuning: { bufferChars: 1, chunkChars: 1 } })
-    const response = await client.request({
+    return client.request({
       method: 'POST',
       path: '/datasets/900000000001/export',
       headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip' },
       body: JSON.stringify({ split_name: 'train', format: 'openai_chat_jsonl', system_message: 'S' })
     })
+  }
+
+  it('still cuts the connection when a compressed export fails after its first byte was sent', async () => {
+    let headersArrived = (): void => {}
+    const arrived = new Promise<void>((resolve) => { headersArrived = resolve })
+    // Run 3 vanishes only once the client holds the 200: bytes are on the wire by then.
+    const pending = vanishingRun(async (unlinkRun3) => { await arrived; unlinkRun3() })
+    const response = await pending.finally(headersArrived)
     expect(response.statusCode).toBe(200)
+    expect(response.headers['content-encoding']).toBe('gzip')
     await expect((async () => { for await (const part of response.body) expect(part).toBeDefined() })()).rejects.toThrow()
+  })
+
+  it('answers a clean 422, without the export\'s headers, when it fails while the compressor still holds every byte', async () => {
+    // Run 3 vanishes at once (synchronously): the failure comes within the same turn of the event
+    // loop, before zlib's thread hands back any output.
+    const response = await vanishingRun((unlinkRun3) => unlinkRun3())
+    expect(response.statusCode).toBe(422)
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8')
+    for (const name of ['content-disposition', 'x-export-line-count', 'trailer', 'transfer-encoding', 'content-encoding']) {
+      expect(response.headers[name], name).toBeUndefined()
+    }
+    expect(await response.body.json()).toMatchObject({ code: 'KEX_TASK_RUN_NOT_FOUND', message: 'Task run 3 changed during the export' })
+    expect(response.trailers).toEqual({})
   })
 })

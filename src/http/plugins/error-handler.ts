@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { RouteNotFoundError } from '../../errors.js'
 import { toErrorBody } from '../error-body.js'
+import { dropJsonlHeaders } from '../jsonl-reply.js'
 
 /**
  * One error handler for the whole API: JSON bodies with a KEX_ code, never a stack trace, and
@@ -17,8 +18,8 @@ export default fp(async (app, options: { bodyLimit: number }) => {
     }
     // Headers may already be out if a stream failed; Fastify then cuts the connection itself.
     if (reply.sent || reply.raw.headersSent) return
-    // A failed export must not keep the attachment headers of a success.
-    reply.removeHeader('content-disposition')
+    // A failed export must not keep the attachment, line count or trailers of a success.
+    dropJsonlHeaders(reply)
     return reply.status(response.statusCode).type('application/json; charset=utf-8').send(response)
   })
   app.setNotFoundHandler((request, reply) => {
