@@ -82,7 +82,7 @@ async function main (): Promise<void> {
   // The read pass exactly as the server does it: lstat + open(O_NOFOLLOW) + readFile + close,
   // JSON.parse and the ajv check, in batches of `concurrency` (the next batch prefetched).
   for (const concurrency of [8, 32, 128]) {
-    const projects = new KilnProjects(meta.projectsDir, concurrency)
+    const projects = new KilnProjects(meta.projectsDir, { batchSize: concurrency })
     const found = await projects.find(meta.datasetId)
     if (found === undefined) throw new Error('dataset vanished')
     const ms = await timeIt(repeats, async () => {
@@ -233,7 +233,7 @@ async function main (): Promise<void> {
     for await (const chunk of prepared.chunks) if (chunk.length === 0) throw new Error('empty chunk')
   }))
   add('prepareExport with an unbounded buffer (one pass, whole output held in memory)', await timeIt(repeats, async () => {
-    const prepared = await prepareExport(source, params, { bufferChars: Number.POSITIVE_INFINITY })
+    const prepared = await prepareExport(source, params, { bufferBytes: Number.POSITIVE_INFINITY })
     for await (const chunk of prepared.chunks) if (chunk.length === 0) throw new Error('empty chunk')
   }), 'evidence for the cost of the second pass; not a recommendation to buffer everything')
   const result: BreakdownResult = { lines: ids.length, runBytes, outputChars, steps }

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path'
 import { type OutputStream } from './io.js'
 
 /** Called with each chunk just before it is written (progress counting). */
-export type OnChunk = (chunk: string) => void
+export type OnChunk = (chunk: Uint8Array) => void
 
 /** The consumer of stdout went away (`| head`): not our failure, stop quietly. */
 export function isBrokenPipe (err: unknown): boolean {
@@ -29,7 +29,7 @@ function drained (stream: OutputStream): Promise<void> {
 }
 
 /** Write every chunk to `stream`, waiting for it to drain when its buffer is full (backpressure). */
-export async function writeToStream (stream: OutputStream, chunks: AsyncIterable<string>, onChunk?: OnChunk): Promise<void> {
+export async function writeToStream (stream: OutputStream, chunks: AsyncIterable<Uint8Array>, onChunk?: OnChunk): Promise<void> {
   // An EPIPE arrives as an 'error' event after a write: keep it instead of crashing the process.
   let failure: Error | undefined
   const onError = (err: unknown): void => { failure ??= err instanceof Error ? err : new Error(String(err)) }
@@ -56,7 +56,7 @@ export function tempPathFor (path: string): string {
  * On any failure (a data error in the streaming pass, a full disk, an abort) the temp file is
  * removed: `path` is either the whole export or untouched, never a partial file.
  */
-export async function writeFileAtomically (path: string, chunks: AsyncIterable<string>, options: { signal?: AbortSignal, onChunk?: OnChunk } = {}): Promise<number> {
+export async function writeFileAtomically (path: string, chunks: AsyncIterable<Uint8Array>, options: { signal?: AbortSignal, onChunk?: OnChunk } = {}): Promise<number> {
   const temp = tempPathFor(path)
   const handle = await open(temp, 'wx')
   let closed = false
@@ -66,12 +66,11 @@ export async function writeFileAtomically (path: string, chunks: AsyncIterable<s
     for await (const chunk of chunks) {
       options.signal?.throwIfAborted()
       options.onChunk?.(chunk)
-      const buffer = Buffer.from(chunk, 'utf8')
-      for (let offset = 0; offset < buffer.length;) {
-        const { bytesWritten } = await handle.write(buffer, offset)
+      for (let offset = 0; offset < chunk.length;) {
+        const { bytesWritten } = await handle.write(chunk, offset)
         offset += bytesWritten
       }
-      bytes += buffer.length
+      bytes += chunk.length
     }
     options.signal?.throwIfAborted()
     await handle.sync()
@@ -87,9 +86,9 @@ export async function writeFileAtomically (path: string, chunks: AsyncIterable<s
 }
 
 /** Count the `\n` in a chunk (one per JSONL line). */
-export function countLines (chunk: string): number {
+export function countLines (chunk: Uint8Array): number {
   let lines = 0
-  for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) lines++
+  for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++
   return lines
 }
 

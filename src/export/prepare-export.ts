@@ -7,6 +7,7 @@ import {
   type FormatErrorCode
 } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
+import { LineEncoder } from './line-encoder.js'
 import { checkRun, missingRunsMessage, type RunProblem } from '../validate/run-check.js'
 
 export { type RunProblem } from '../validate/run-check.js'
@@ -26,10 +27,10 @@ export interface ExportParams {
 
 /** Tuning knobs; the defaults suit the service. */
 export interface PrepareOptions {
-  /** Lines kept from the checking pass so small exports are formatted once (UTF-16 units). */
-  readonly bufferChars?: number
-  /** Size of the chunks handed to the socket (UTF-16 units). */
-  readonly chunkChars?: number
+  /** Encoded lines kept from the checking pass so small exports are formatted once (bytes). */
+  readonly bufferBytes?: number
+  /** Size of the chunks handed to the socket (bytes; a longer line is a chunk of its own). */
+  readonly chunkBytes?: number
   /** Aborts both passes when the client goes away. */
   readonly signal?: AbortSignal
   /** Injected HF tool-call id generator (tests). */
@@ -37,14 +38,14 @@ export interface PrepareOptions {
 }
 
 /** The size knobs of PrepareOptions, set once per app. */
-export type ExportTuning = Pick<PrepareOptions, 'bufferChars' | 'chunkChars'>
+export type ExportTuning = Pick<PrepareOptions, 'bufferBytes' | 'chunkBytes'>
 
 /** An export that passed every check: nothing left can fail but I/O. */
 export interface PreparedExport {
   readonly fileName: string
   readonly lineCount: number
-  /** The JSONL body in chunks of whole lines, produced on demand (backpressure-friendly). */
-  readonly chunks: AsyncIterable<string>
+  /** The UTF-8 JSONL body in chunks of whole lines, produced on demand (backpressure-friendly). */
+  readonly chunks: AsyncIterable<Buffer>
 }
 
 const MAX_PROBLEMS = 100
@@ -73,7 +74,7 @@ export class ExportDataError extends Error {
 /**
  * Check a whole export, then hand back a lazy body. Unlike Kiln, which fails on the k-th run after
  * writing k-1 lines, every data error is found here, before the first byte: the first pass formats
- * every run (keeping the first lines, up to `bufferChars`), the second streams them and formats the
+ * every run (keeping the first lines, up to `bufferBytes`), the second streams them and formats the
  * rest again, so memory stays bounded whatever the split's size.
  */
 export async function prepareExport (
@@ -88,8 +89,8 @@ export async function prepareExport (
   const ids = split.split_contents[params.splitName] ?? []
   // Small exports are formatted once; larger ones are formatted again while streaming, so the
   // memory an export holds stays small even with several running at once.
-  const bufferChars = options.bufferChars ?? 1024 * 1024
-  const chunkChars = options.chunkChars ?? 64 * 1024
+  const bufferBytes = options.bufferBytes ?? 1024 * 1024
+  const encoder = new LineEncoder(options.chunkBytes ?? 64 * 1024)
   const { signal } = options
   // Request-level refusals (format/strategy combinations) throw here, before any run is read.
   const formatLine = createLineFormatter({ ...params, randomToolCallId: options.randomToolCallId })
@@ -98,8 +99,10 @@ export async function prepareExport (
   const badIds = new Set<string>()
   const missingIds: string[] = []
   let first: RunProblem | undefined
-  const buffered: string[] = []
-  let bufferedChars = 0
+  // The first lines, already encoded: whole chunks, plus the encoder's partial one.
+  const buffered: Buffer[] = []
+  let bufferedBytes = 0
+  let bufferedCount = 0
   let buffering = true
   const note = (problem: RunProblem): void => {
     first ??= problem
@@ -119,37 +122,24 @@ export async function prepareExport (
         continue
       }
       if (buffering && first === undefined) {
-        buffered.push(checked.line)
-        bufferedChars += checked.line.length
-        buffering = bufferedChars < bufferChars
+        for (const chunk of encoder.add(checked.line)) {
+          buffered.push(chunk)
+          bufferedBytes += chunk.length
+        }
+        bufferedCount++
+        buffering = bufferedBytes < bufferBytes
       }
     }
   }
   signal?.throwIfAborted()
 
-  const bufferedCount = buffered.length
   if (first !== undefined) {
     const message = first.code === 'TASK_RUN_NOT_FOUND' ? missingRunsMessage(missingIds) : first.message
     throw new ExportDataError(first.code, message, [...badIds], problems)
   }
 
-  // Lines are gathered in an array and joined per chunk: one flat string, where `+=` would build
-  // a rope that costs far more to flatten and encode later.
-  async function * chunks (): AsyncIterable<string> {
-    let pending: string[] = []
-    let pendingChars = 0
-    const take = (): string => {
-      const chunk = pending.join('')
-      pending = []
-      pendingChars = 0
-      return chunk
-    }
-    for (const line of buffered) {
-      pending.push(line)
-      pendingChars += line.length
-      if (pendingChars >= chunkChars) yield take()
-    }
-    buffered.length = 0
+  async function * chunks (): AsyncIterable<Buffer> {
+    yield * buffered.splice(0)
     const rest = ids.slice(bufferedCount)
     if (rest.length > 0) {
       for await (const batch of source.runs(rest, signal)) {
@@ -159,15 +149,13 @@ export async function prepareExport (
             throw new FormatError(lookup.status === 'missing' ? 'TASK_RUN_NOT_FOUND' : 'TASK_RUN_INVALID',
               `Task run ${lookup.id} changed during the export`, lookup.id)
           }
-          const line = formatLine(lookup.run)
-          pending.push(line)
-          pendingChars += line.length
-          if (pendingChars >= chunkChars) yield take()
+          yield * encoder.add(formatLine(lookup.run))
         }
       }
       signal?.throwIfAborted()
     }
-    if (pendingChars > 0) yield take()
+    const last = encoder.flush()
+    if (last !== undefined) yield last
   }
 
   return {

@@ -22,10 +22,9 @@ export const SHA256_TRAILER = 'x-export-sha256'
 export function sendJsonl (reply: FastifyReply, prepared: PreparedExport): FastifyReply {
   const hash = createHash('sha256')
   let lines = 0
-  // Encode each chunk once: the same bytes are hashed, counted and written.
+  // The chunks are already UTF-8: the same bytes are hashed, counted and written.
   async function * counted (): AsyncIterable<Buffer> {
-    for await (const chunk of prepared.chunks) {
-      const bytes = Buffer.from(chunk, 'utf8')
+    for await (const bytes of prepared.chunks) {
       hash.update(bytes)
       for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) lines++
       yield bytes

@@ -3,7 +3,9 @@ import { Ajv, type ValidateFunction } from 'ajv'
 import { type TSchema } from 'typebox'
 import { type DatasetSplitData, type TaskRunData } from '../format/index.js'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { KilnFileError, hasKilnFile, listFolders, readChildKilnJsonSync, readKilnJson } from './kiln-files.js'
+import { FILE_LINK, FILE_MISSING, FILE_UNREADABLE, type FileBatch } from './file-batch.js'
+import { KilnFileError, hasKilnFile, linkNames, listFolders, readKilnJson } from './kiln-files.js'
+import { RunFileReader } from './run-file-reader.js'
 import {
   DatasetSplitFileSchema,
   ProjectFileSchema,
@@ -31,8 +33,19 @@ const isTask = validator<TaskFile>(TaskFileSchema)
 const isSplit = validator<DatasetSplitFile>(DatasetSplitFileSchema)
 const isTaskRun = validator<TaskRunData>(TaskRunSchema)
 
-/** Runs read per batch: a batch blocks the event loop for about a millisecond, then yields. */
+/** Runs per batch: parsing a batch blocks the event loop for a few milliseconds, then it yields. */
 const DEFAULT_BATCH_SIZE = 64
+/** Batches read ahead of the one being parsed (about 330 KB each). */
+const PREFETCH = 4
+
+/** One reader (and worker thread) for every mounted project of the process. */
+const sharedReader = new RunFileReader()
+
+export interface KilnProjectsOptions {
+  readonly batchSize?: number
+  /** Where run files are read; by default a worker thread shared by the whole process. */
+  readonly reader?: RunFileReader
+}
 
 async function readTyped<T> (path: string, check: (value: unknown) => value is T): Promise<T | undefined> {
   try {
@@ -44,15 +57,20 @@ async function readTyped<T> (path: string, check: (value: unknown) => value is T
   }
 }
 
-/** Read one run file; every failure becomes a lookup status, naming the run and never a path. */
-function readRun (runsDir: string, id: string): RunLookup {
+/** Turn file i of a batch into a lookup; every failure names the run, never a path. */
+function lookupOf (batch: FileBatch, i: number, id: string): RunLookup {
+  switch (batch.status[i]) {
+    case FILE_MISSING: return { id, status: 'missing' }
+    case FILE_LINK: return { id, status: 'invalid', message: `Task run ${id}: task_run.kiln is a symbolic link (links are not followed)` }
+    case FILE_UNREADABLE: return { id, status: 'invalid', message: `Task run ${id}: task_run.kiln cannot be read (${batch.codes[i] ?? 'error'})` }
+  }
+  const { bytes, starts } = batch
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', starts[i], starts[i + 1])
   let value: unknown
   try {
-    value = readChildKilnJsonSync(runsDir, id, 'task_run.kiln')
+    value = JSON.parse(text)
   } catch (err) {
-    if (!(err instanceof KilnFileError)) throw err
-    if (err.reason === 'missing') return { id, status: 'missing' }
-    return { id, status: 'invalid', message: `Task run ${id}: task_run.kiln ${err.message}` }
+    return { id, status: 'invalid', message: `Task run ${id}: task_run.kiln is not valid JSON (${(err as Error).message})` }
   }
   if (!isTaskRun(value)) {
     const error = isTaskRun.errors?.[0]
@@ -65,15 +83,43 @@ function readRun (runsDir: string, id: string): RunLookup {
 }
 
 /**
- * Yield the lookups of `ids` in order, in batches. Each batch is read synchronously (small files,
- * warm page cache: far cheaper than a thread-pool round trip per syscall), then the event loop gets
- * a turn before the next, so other requests and the client's backpressure are served.
+ * Yield the lookups of `ids` in order, in batches. The reader fetches the files of the next
+ * batches (on its worker thread) while this one is parsed; at most PREFETCH batches are in
+ * flight, so memory stays bounded. The event loop gets a turn between batches, so other requests
+ * and the client's backpressure are served.
  */
-async function * readRunsInOrder (runsDir: string, ids: readonly string[], batchSize: number, signal?: AbortSignal): AsyncIterable<readonly RunLookup[]> {
+async function * readRunsInOrder (
+  reader: RunFileReader,
+  runsDir: string,
+  links: Promise<ReadonlySet<string>>,
+  ids: readonly string[],
+  batchSize: number,
+  signal?: AbortSignal
+): AsyncIterable<readonly RunLookup[]> {
+  const linked = [...await links]
+  const fetches: Array<Promise<FileBatch>> = []
+  let next = 0
+  const fetchMore = (): void => {
+    while (fetches.length < PREFETCH && next < ids.length) {
+      const names = ids.slice(next, next + batchSize)
+      next += names.length
+      const fetch = reader.read({ dir: runsDir, names, file: 'task_run.kiln', links: linked })
+      // A batch left unread after an abort must not become an unhandled rejection.
+      fetch.catch(() => {})
+      fetches.push(fetch)
+    }
+  }
+  // A function, not a narrowed expression: the signal can abort during any await below.
+  const aborted = (): boolean => signal?.aborted === true
   for (let start = 0; start < ids.length; start += batchSize) {
+    if (aborted()) return
+    fetchMore()
+    const batch = await fetches.shift()
+    if (batch === undefined) return
     if (start > 0) await yieldToEventLoop()
-    if (signal?.aborted === true) return
-    yield ids.slice(start, start + batchSize).map((id) => readRun(runsDir, id))
+    if (aborted()) return
+    const names = ids.slice(start, start + batchSize)
+    yield names.map((id, i) => lookupOf(batch, i, id))
   }
 }
 
@@ -83,7 +129,13 @@ async function * readRunsInOrder (runsDir: string, ids: readonly string[], batch
  * runs added or deleted on disk are seen by the next request. The service only ever reads here.
  */
 export class KilnProjects implements DatasetCatalog {
-  constructor (readonly root: string, private readonly batchSize = DEFAULT_BATCH_SIZE) {}
+  private readonly batchSize: number
+  private readonly reader: RunFileReader
+
+  constructor (readonly root: string, options: KilnProjectsOptions = {}) {
+    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
+    this.reader = options.reader ?? sharedReader
+  }
 
   /** The project folders: the root itself, or its subfolders that hold a project.kiln. */
   async projectDirs (): Promise<string[]> {
@@ -135,11 +187,16 @@ export class KilnProjects implements DatasetCatalog {
     const found = await this.findSplit(id)
     if (found === undefined) return undefined
     const runsDir = join(found.taskDir, 'runs')
-    const { batchSize } = this
+    const { batchSize, reader } = this
     const split: DatasetSplitData = found.split
+    // One listing of runs/ serves every pass of this export (see linkNames).
+    let links: Promise<ReadonlySet<string>> | undefined
     return {
       split,
-      runs: (ids, signal) => readRunsInOrder(runsDir, ids, batchSize, signal)
+      runs: (ids, signal) => {
+        links ??= linkNames(runsDir)
+        return readRunsInOrder(reader, runsDir, links, ids, batchSize, signal)
+      }
     }
   }
 

@@ -54,11 +54,11 @@ describe('the progress counter', () => {
     const stream = new FakeStream(true)
     let now = 0
     const progress = createProgress(stream, 'x.jsonl', 4, 100, () => now)
-    progress.onChunk('a\nb\n')
+    progress.onChunk(Buffer.from('a\nb\n'))
     now = 50
-    progress.onChunk('c\n')
+    progress.onChunk(Buffer.from('c\n'))
     now = 150
-    progress.onChunk('d\n')
+    progress.onChunk(Buffer.from('d\n'))
     progress.finish()
     expect(stream.text).toBe(
       '\rkiln-export: x.jsonl: 2 / 4 lines (50%)' +
@@ -70,8 +70,8 @@ describe('the progress counter', () => {
 describe('writing the output', () => {
   it('removes the temp file and keeps no partial file when the chunks fail midway', async () => {
     const dir = await tempDir()
-    async function * failing (): AsyncIterable<string> {
-      yield 'line 1\n'
+    async function * failing (): AsyncIterable<Buffer> {
+      yield Buffer.from('line 1\n')
       throw new Error('the data changed')
     }
     await expect(writeFileAtomically(join(dir, 'out.jsonl'), failing())).rejects.toThrow('the data changed')
@@ -81,10 +81,10 @@ describe('writing the output', () => {
   it('removes the temp file when aborted (SIGINT)', async () => {
     const dir = await tempDir()
     const controller = new AbortController()
-    async function * slow (): AsyncIterable<string> {
-      yield 'line 1\n'
+    async function * slow (): AsyncIterable<Buffer> {
+      yield Buffer.from('line 1\n')
       controller.abort()
-      yield 'line 2\n'
+      yield Buffer.from('line 2\n')
     }
     await expect(writeFileAtomically(join(dir, 'out.jsonl'), slow(), { signal: controller.signal })).rejects.toThrow()
     expect(await readdir(dir)).toEqual([])
@@ -96,8 +96,8 @@ describe('writing the output', () => {
       queueMicrotask(() => stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })))
       return false
     }
-    async function * lines (): AsyncIterable<string> {
-      for (let i = 0; i < 3; i++) yield `line ${i}\n`
+    async function * lines (): AsyncIterable<Buffer> {
+      for (let i = 0; i < 3; i++) yield Buffer.from(`line ${i}\n`)
     }
     await expect(writeToStream(stream, lines())).rejects.toMatchObject({ code: 'EPIPE' })
   })

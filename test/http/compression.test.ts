@@ -3,6 +3,7 @@ import { unlinkSync } from 'node:fs'
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { KilnProjects } from '../../src/source/kiln-project.js'
+import { RunFileReader } from '../../src/source/run-file-reader.js'
 import { hookedCatalog } from '../helpers/faulty-catalog.js'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
 import { makeKilnProject } from '../helpers/kiln-project.js'
@@ -62,14 +63,14 @@ describe('compression', () => {
   })
 
   /** A mounted export of three runs whose run 3 vanishes when the streaming pass starts. */
-  async function vanishingRun (atPass2: (unlinkRun3: () => void) => Promise<void> | void) {
+  async function vanishingRun (atPass2: (unlinkRun3: () => void) => Promise<void> | void, reader?: RunFileReader) {
     const project = await makeKilnProject()
     for (const id of ['1', '2', '3']) await project.writeRun(id, { output: `${noise(Number(id))} ${'x'.repeat(3000)}` })
     await project.writeSplit('900000000001', { train: ['1', '2', '3'] })
-    const catalog = hookedCatalog(new KilnProjects(project.root), async (pass) => {
+    const catalog = hookedCatalog(new KilnProjects(project.root, { reader }), async (pass) => {
       if (pass === 2) await atPass2(() => { unlinkSync(project.runFile('3')) })
     })
-    const { client } = await startServer({}, { catalog, exportTuning: { bufferChars: 1, chunkChars: 1 } })
+    const { client } = await startServer({}, { catalog, exportTuning: { bufferBytes: 1, chunkBytes: 1 } })
     return client.request({
       method: 'POST',
       path: '/datasets/900000000001/export',
@@ -90,9 +91,9 @@ describe('compression', () => {
   })
 
   it('answers a clean 422, without the export\'s headers, when it fails while the compressor still holds every byte', async () => {
-    // Run 3 vanishes at once (synchronously): the failure comes within the same turn of the event
-    // loop, before zlib's thread hands back any output.
-    const response = await vanishingRun((unlinkRun3) => unlinkRun3())
+    // Run 3 vanishes at once and is read on the main thread: the failure comes within the same
+    // turn of the event loop, before zlib's thread hands back any output.
+    const response = await vanishingRun((unlinkRun3) => unlinkRun3(), new RunFileReader({ threads: false }))
     expect(response.statusCode).toBe(422)
     expect(response.headers['content-type']).toBe('application/json; charset=utf-8')
     for (const name of ['content-disposition', 'x-export-line-count', 'trailer', 'transfer-encoding', 'content-encoding']) {

@@ -73,7 +73,7 @@ describe('a client that disconnects mid-export', () => {
       }
     }
     // A small buffer forces the streaming pass to read the runs again, so there is work to stop.
-    const server = await startServer({}, { catalog, exportTuning: { bufferChars: 64 * 1024 } })
+    const server = await startServer({}, { catalog, exportTuning: { bufferBytes: 64 * 1024 } })
     const received = await abortAfterFirstChunk(server, '/datasets/900000000001/export', { split_name: 'train', format: 'openai_chat_jsonl', system_message: 'S' })
     expect(received).toBeGreaterThan(0)
     await until(() => server.app.exportSlots.active === 0)

@@ -55,7 +55,7 @@ describe('a failure after the first byte', () => {
     const catalog = hookedCatalog(new KilnProjects(project.root), async (pass) => {
       if (pass === 2) await unlink(project.runFile('3'))
     })
-    const server = await startServer({}, { catalog, exportTuning: { bufferChars: 1, chunkChars: 1 } })
+    const server = await startServer({}, { catalog, exportTuning: { bufferBytes: 1, chunkBytes: 1 } })
     const reset = async (): Promise<void> => { for (const id of ['1', '2', '3']) await project.writeRun(id) }
     return { ...server, reset, url: `${server.origin}/datasets/900000000001/export` }
   }

@@ -176,7 +176,7 @@ describe('the validation report on the conformance fixtures', () => {
         let exported: string[] = []
         try {
           const prepared = await prepareExport(fixtureSource(fixture.name, key), params)
-          for await (const chunk of prepared.chunks) expect(chunk).toBeTypeOf('string')
+          for await (const chunk of prepared.chunks) expect(chunk).toBeInstanceOf(Buffer)
         } catch (err) {
           if (!(err instanceof ExportDataError)) throw err
           exported = err.problems.map((p) => `KEX_${p.code} ${p.runId} ${p.message}`)

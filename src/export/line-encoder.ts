@@ -1,0 +1,43 @@
+/**
+ * Encodes JSONL lines straight into UTF-8 chunk buffers of about `chunkBytes`. Writing each line
+ * into a Buffer as it is made is the cheapest way to get bytes out of the dumper's strings:
+ * joining lines into a chunk string first (then encoding it) cost more than formatting them
+ * (see BENCHMARKS.md). A chunk is never reused once handed out: the socket may still hold it.
+ */
+export class LineEncoder {
+  private chunk: Buffer
+  private used = 0
+
+  constructor (private readonly chunkBytes: number) {
+    this.chunk = Buffer.allocUnsafe(chunkBytes)
+  }
+
+  /** Add a line; returns the chunks that became full (usually none). */
+  add (line: string): Buffer[] {
+    // A UTF-16 unit takes at most 3 UTF-8 bytes, so this bound never overflows the chunk.
+    const worst = line.length * 3
+    if (worst <= this.chunk.length - this.used) {
+      this.used += this.chunk.write(line, this.used)
+      return this.used >= this.chunkBytes ? [this.take()] : []
+    }
+    const ready = this.used > 0 ? [this.take()] : []
+    if (worst <= this.chunk.length) {
+      this.used += this.chunk.write(line, this.used)
+    } else {
+      ready.push(Buffer.from(line, 'utf8'))
+    }
+    return ready
+  }
+
+  /** The last, partly filled chunk, if any. */
+  flush (): Buffer | undefined {
+    return this.used > 0 ? this.take() : undefined
+  }
+
+  private take (): Buffer {
+    const full = this.chunk.subarray(0, this.used)
+    this.chunk = Buffer.allocUnsafe(this.chunkBytes)
+    this.used = 0
+    return full
+  }
+}

@@ -1,0 +1,95 @@
+import { Worker } from 'node:worker_threads'
+import { type FileBatch, type FileBatchRequest, readFileBatch } from './file-batch.js'
+
+/**
+ * Reads batches of run files on one shared worker thread, so that the system calls (most of an
+ * export's cost when the page cache is warm) run on another core while the main thread parses,
+ * formats and streams. Requests from concurrent exports are queued on the same worker. When the
+ * worker cannot start, or `threads` is false, batches are read synchronously on the main thread.
+ */
+export class RunFileReader {
+  private worker: { readonly thread: Worker, readonly pending: Map<number, Waiter> } | undefined
+  /** False once a worker failed to start: read on the main thread from then on. */
+  private threads: boolean
+  private nextJob = 0
+
+  constructor (options: { readonly threads?: boolean } = {}) {
+    this.threads = options.threads ?? true
+  }
+
+  read (request: FileBatchRequest): Promise<FileBatch> {
+    const worker = this.threads ? this.start() : undefined
+    if (worker === undefined) return Promise.resolve(readFileBatch(request))
+    const job = this.nextJob++
+    return new Promise((resolve, reject) => {
+      worker.pending.set(job, { request, resolve, reject })
+      // Keep the process alive only while a batch is outstanding.
+      if (worker.pending.size === 1) worker.thread.ref()
+      worker.thread.postMessage({ job, ...request })
+    })
+  }
+
+  /** Stop the worker (tests, shutdown). Pending batches are still answered; a later read starts a new worker. */
+  async close (): Promise<void> {
+    const worker = this.worker
+    this.worker = undefined
+    if (worker !== undefined) await worker.thread.terminate()
+  }
+
+  private start (): { readonly thread: Worker, readonly pending: Map<number, Waiter> } | undefined {
+    if (this.worker !== undefined) return this.worker
+    let thread: Worker
+    try {
+      thread = spawnWorker()
+    } catch {
+      this.threads = false
+      return undefined
+    }
+    const worker = { thread, pending: new Map<number, Waiter>() }
+    const { pending } = worker
+    let online = false
+    thread.unref()
+    thread.on('online', () => { online = true })
+    thread.on('message', (message: { job: number, batch?: FileBatch, error?: string }) => {
+      const waiter = pending.get(message.job)
+      if (waiter === undefined) return
+      pending.delete(message.job)
+      if (pending.size === 0) thread.unref()
+      if (message.batch !== undefined) waiter.resolve(message.batch)
+      else waiter.reject(new Error(`run file worker: ${message.error ?? 'failed'}`))
+    })
+    // A worker that stops (crash, close) or never starts loses no request: reading is
+    // idempotent, so what it still owed is read again on the main thread.
+    const stopped = (): void => {
+      if (this.worker === worker) this.worker = undefined
+      if (!online) this.threads = false
+      const waiters = [...pending.values()]
+      pending.clear()
+      for (const waiter of waiters) {
+        try {
+          waiter.resolve(readFileBatch(waiter.request))
+        } catch (err) {
+          waiter.reject(err as Error)
+        }
+      }
+    }
+    thread.on('error', stopped)
+    thread.on('exit', stopped)
+    this.worker = worker
+    return worker
+  }
+}
+
+interface Waiter {
+  readonly request: FileBatchRequest
+  readonly resolve: (batch: FileBatch) => void
+  readonly reject: (err: Error) => void
+}
+
+function spawnWorker (): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./run-file-worker.js', import.meta.url))
+  // Running from the TypeScript sources (tsx, vitest): the worker registers tsx itself first.
+  const url = new URL('./run-file-worker.ts', import.meta.url).href
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}) })`
+  return new Worker(bootstrap, { eval: true })
+}

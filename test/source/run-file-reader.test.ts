@@ -1,0 +1,85 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FILE_LINK, FILE_MISSING, FILE_OK, FILE_UNREADABLE, type FileBatch, readFileBatch } from '../../src/source/file-batch.js'
+import { linkNames } from '../../src/source/kiln-files.js'
+import { RunFileReader } from '../../src/source/run-file-reader.js'
+
+/** runs/: a.. small files, one of 300 KB, a link, a folder in place of the file, a plain file. */
+let dir: string
+let outside: string
+const big = 'é'.repeat(150_000)
+const NAMES = ['a', 'big', 'gone', 'linked', 'folder', 'plain', '..', 'b']
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kiln-export-reader-'))
+  outside = await mkdtemp(join(tmpdir(), 'kiln-export-outside-'))
+  const write = async (name: string, text: string): Promise<void> => {
+    await mkdir(join(dir, name), { recursive: true })
+    await writeFile(join(dir, name, 'task_run.kiln'), text)
+  }
+  await write('a', '{"id": "a"}')
+  await write('b', 'ünïcödé b')
+  await write('big', big)
+  await mkdir(join(outside, 'secret'))
+  await writeFile(join(outside, 'secret', 'task_run.kiln'), 'secret')
+  await symlink(join(outside, 'secret'), join(dir, 'linked'))
+  await mkdir(join(dir, 'folder', 'task_run.kiln'), { recursive: true })
+  await writeFile(join(dir, 'plain'), 'not a folder')
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+  await rm(outside, { recursive: true, force: true })
+})
+
+function texts (batch: FileBatch): string[] {
+  return NAMES.map((_, i) => Buffer.from(batch.bytes).toString('utf8', batch.starts[i], batch.starts[i + 1]))
+}
+
+async function readAll (reader: RunFileReader): Promise<FileBatch> {
+  const links = [...await linkNames(dir)]
+  expect(links).toEqual(['linked'])
+  return await reader.read({ dir, names: NAMES, file: 'task_run.kiln', links })
+}
+
+function expectTheBatch (batch: FileBatch): void {
+  expect([...batch.status]).toEqual([FILE_OK, FILE_OK, FILE_MISSING, FILE_LINK, FILE_UNREADABLE, FILE_MISSING, FILE_MISSING, FILE_OK])
+  expect(texts(batch)).toEqual(['{"id": "a"}', big, '', '', '', '', '', 'ünïcödé b'])
+  expect(batch.codes[4]).toBe('EISDIR')
+}
+
+describe('reading batches of run files', () => {
+  it('reads every file whole, and says why the others were not read, on the main thread', () => {
+    expectTheBatch(readFileBatch({ dir, names: NAMES, file: 'task_run.kiln', links: ['linked'] }))
+  })
+
+  it('reads the same on its worker thread, and concurrent batches each get their own answer', async () => {
+    const reader = new RunFileReader()
+    try {
+      const [first, second] = await Promise.all([readAll(reader), readAll(reader)])
+      expectTheBatch(first)
+      expectTheBatch(second)
+    } finally {
+      await reader.close()
+    }
+  })
+
+  it('loses no batch when its worker stops: what it owed is read on the main thread', async () => {
+    const reader = new RunFileReader()
+    try {
+      await readAll(reader) // the worker is up
+      const owed = Array.from({ length: 20 }, async () => await reader.read({ dir, names: NAMES, file: 'task_run.kiln', links: ['linked'] }))
+      await reader.close()
+      for (const batch of await Promise.all(owed)) expectTheBatch(batch)
+      expectTheBatch(await readAll(reader)) // and a new worker serves the next one
+    } finally {
+      await reader.close()
+    }
+  })
+
+  it('reads on the main thread when told to (no worker)', async () => {
+    const reader = new RunFileReader({ threads: false })
+    expectTheBatch(await readAll(reader))
+  })
+})
