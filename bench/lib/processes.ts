@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BENCH_DIR } from '../generate-project.js'
+import { SERVER_NODE_FLAGS } from '../../src/runtime-flags.js'
 
 export const ROOT_DIR = join(BENCH_DIR, '..')
 /**
@@ -219,7 +220,8 @@ export async function startKilnServer (options: KilnServerOptions): Promise<Serv
     ? [join(BUILD_DIR, 'server.js')]
     : ['--import', 'tsx', join(ROOT_DIR, 'src', 'server.ts')]
   return startProcess({
-    args: [...(options.nodeArgs ?? []), ...entry],
+    // The flags the Docker image and `npm start` run with, then the experiment's own.
+    args: [...SERVER_NODE_FLAGS, ...(options.nodeArgs ?? []), ...entry],
     env: {
       KILN_PROJECTS_DIR: options.projectsDir,
       LOG_LEVEL: 'warn',

@@ -40,11 +40,15 @@ function codeOf (err: unknown): string {
   return String((err as { code?: unknown }).code ?? 'error')
 }
 
-/** Run files are a few KB: start the batch buffer at 4 KiB a file and double it when needed. */
-export function readFileBatch (request: FileBatchRequest): FileBatch {
+/**
+ * Read a batch into `spare` (a buffer given back by the consumer, see RunFileReader.recycle) or a
+ * new one: run files are a few KB, so start at 4 KiB a file and double when needed.
+ */
+export function readFileBatch (request: FileBatchRequest, spare?: ArrayBuffer): FileBatch {
   const { dir, names, file } = request
   const links = new Set(request.links)
-  let bytes = Buffer.allocUnsafeSlow(Math.max(64 * 1024, names.length * 4096))
+  const wanted = Math.max(64 * 1024, names.length * 4096)
+  let bytes = spare !== undefined && spare.byteLength >= wanted ? Buffer.from(spare) : Buffer.allocUnsafeSlow(wanted)
   let used = 0
   const starts = new Uint32Array(names.length + 1)
   const status = new Uint8Array(names.length)

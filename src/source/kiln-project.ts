@@ -119,7 +119,10 @@ async function * readRunsInOrder (
     if (start > 0) await yieldToEventLoop()
     if (aborted()) return
     const names = ids.slice(start, start + batchSize)
-    yield names.map((id, i) => lookupOf(batch, i, id))
+    const lookups = names.map((id, i) => lookupOf(batch, i, id))
+    // The lookups hold decoded copies: the batch's buffer can go back to the reader.
+    reader.recycle(batch)
+    yield lookups
   }
 }
 

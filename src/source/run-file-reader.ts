@@ -12,6 +12,7 @@ export class RunFileReader {
   /** False once a worker failed to start: read on the main thread from then on. */
   private threads: boolean
   private nextJob = 0
+  private spare: ArrayBuffer | undefined
 
   constructor (options: { readonly threads?: boolean } = {}) {
     this.threads = options.threads ?? true
@@ -19,7 +20,11 @@ export class RunFileReader {
 
   read (request: FileBatchRequest): Promise<FileBatch> {
     const worker = this.threads ? this.start() : undefined
-    if (worker === undefined) return Promise.resolve(readFileBatch(request))
+    if (worker === undefined) {
+      const spare = this.spare
+      this.spare = undefined
+      return Promise.resolve(readFileBatch(request, spare))
+    }
     const job = this.nextJob++
     return new Promise((resolve, reject) => {
       worker.pending.set(job, { request, resolve, reject })
@@ -27,6 +32,21 @@ export class RunFileReader {
       if (worker.pending.size === 1) worker.thread.ref()
       worker.thread.postMessage({ job, ...request })
     })
+  }
+
+  /**
+   * Give a batch's buffer back once its files are decoded (the batch must not be used after):
+   * the worker refills it, so a long export churns no memory through the garbage collector. On the
+   * main thread path one spare is kept for the next read.
+   */
+  recycle (batch: FileBatch): void {
+    const buffer = batch.bytes.buffer
+    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return
+    if (this.worker === undefined) {
+      this.spare = buffer
+      return
+    }
+    this.worker.thread.postMessage({ recycle: buffer }, [buffer])
   }
 
   /** Stop the worker (tests, shutdown). Pending batches are still answered; a later read starts a new worker. */
@@ -86,10 +106,16 @@ interface Waiter {
   readonly reject: (err: Error) => void
 }
 
+/**
+ * The worker allocates little on its heap (names and paths; the file bytes are off-heap Buffers),
+ * so a small young generation keeps its share of the server's memory to a few MiB.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 }
+
 function spawnWorker (): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./run-file-worker.js', import.meta.url))
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./run-file-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS })
   // Running from the TypeScript sources (tsx, vitest): the worker registers tsx itself first.
   const url = new URL('./run-file-worker.ts', import.meta.url).href
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}) })`
-  return new Worker(bootstrap, { eval: true })
+  return new Worker(bootstrap, { eval: true, resourceLimits: WORKER_LIMITS })
 }

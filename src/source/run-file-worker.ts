@@ -11,12 +11,20 @@ interface Job extends FileBatchRequest {
   readonly job: number
 }
 
+/** Buffers the main thread gave back, reused so that batches make no garbage. */
+const spares: ArrayBuffer[] = []
+const MAX_SPARES = 8
+
 const port = parentPort
 if (port === null) throw new Error('run-file-worker.ts must run as a worker thread')
 
-port.on('message', (message: Job) => {
+port.on('message', (message: Job | { readonly recycle: ArrayBuffer }) => {
+  if ('recycle' in message) {
+    if (spares.length < MAX_SPARES) spares.push(message.recycle)
+    return
+  }
   try {
-    const batch = readFileBatch(message)
+    const batch = readFileBatch(message, spares.pop())
     port.postMessage({ job: message.job, batch }, [batch.bytes.buffer, batch.starts.buffer, batch.status.buffer] as ArrayBuffer[])
   } catch (err) {
     port.postMessage({ job: message.job, error: String((err as Error).message) })

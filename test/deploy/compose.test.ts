@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { ConfigSchema } from '../../src/config.js'
 import { COMPOSE_TEXT, DOCKERFILE_TEXT, envNames, finalStage, type DockerInstruction } from './dockerfile.js'
+import { SERVER_NODE_FLAGS } from '../../src/runtime-flags.js'
+
+const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }
 
 /*
  * The deployment files against the code, without a Docker engine: every variable they set is one
@@ -94,6 +98,13 @@ describe('docker-compose.yml', () => {
 })
 
 describe('the Dockerfile\'s runtime stage', () => {
+  it('runs the server with the service\'s Node flags (src/runtime-flags.ts), as `npm start` does', () => {
+    const cmd = ofKeyword(finalStage(), 'CMD')
+    // The exec (JSON) form: node itself is PID 1 and receives SIGTERM.
+    expect(cmd.map((i) => JSON.parse(i.text.replace(/^CMD\s+/, '')) as unknown)).toEqual([['node', ...SERVER_NODE_FLAGS, 'dist/server.js']])
+    expect(PACKAGE.scripts.start).toBe(`node ${SERVER_NODE_FLAGS.join(' ')} --import tsx src/server.ts`)
+  })
+
   it('sets only configuration variables in ENV, plus NODE_ENV', () => {
     expect(ofKeyword(finalStage(), 'ENV').flatMap(envNames)).toContain('NODE_ENV')
     expect(unknownDockerfileVariables(DOCKERFILE_TEXT)).toEqual([])
