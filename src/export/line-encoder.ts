@@ -29,6 +29,11 @@ export class LineEncoder {
     return ready
   }
 
+  /** Bytes in the chunk being filled (not handed out yet). */
+  get pendingBytes (): number {
+    return this.used
+  }
+
   /** The last, partly filled chunk, if any. */
   flush (): Buffer | undefined {
     return this.used > 0 ? this.take() : undefined

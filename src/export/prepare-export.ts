@@ -1,5 +1,6 @@
 import {
   FormatError,
+  createLineChecker,
   createLineFormatter,
   exportFileName,
   type DataStrategy,
@@ -94,6 +95,8 @@ export async function prepareExport (
   const { signal } = options
   // Request-level refusals (format/strategy combinations) throw here, before any run is read.
   const formatLine = createLineFormatter({ ...params, randomToolCallId: options.randomToolCallId })
+  // Past the buffered lines the check pass only needs to know each line can be written.
+  const checkLine = createLineChecker({ ...params, randomToolCallId: options.randomToolCallId })
 
   const problems: RunProblem[] = []
   const badIds = new Set<string>()
@@ -106,6 +109,8 @@ export async function prepareExport (
   let buffering = true
   const note = (problem: RunProblem): void => {
     first ??= problem
+    // The export will be refused: stop keeping (and formatting) lines.
+    buffering = false
     if (problems.length < MAX_PROBLEMS) {
       const { message } = problem
       problems.push(message.length <= MAX_PROBLEM_MESSAGE ? problem : { ...problem, message: `${message.slice(0, MAX_PROBLEM_MESSAGE)}…` })
@@ -116,18 +121,18 @@ export async function prepareExport (
 
   for await (const batch of source.runs(ids, signal)) {
     for (const lookup of batch) {
-      const checked = checkRun(lookup, formatLine)
+      const checked = checkRun(lookup, buffering ? formatLine : checkLine)
       if (!checked.ok) {
         note(checked.problem)
         continue
       }
-      if (buffering && first === undefined) {
+      if (buffering) {
         for (const chunk of encoder.add(checked.line)) {
           buffered.push(chunk)
           bufferedBytes += chunk.length
         }
         bufferedCount++
-        buffering = bufferedBytes < bufferBytes
+        buffering = bufferedBytes + encoder.pendingBytes < bufferBytes
       }
     }
   }

@@ -1,6 +1,6 @@
 /** Public surface of the pure format core: no HTTP, no disk, no process state. */
 export { FormatError, type FormatErrorCode } from './errors.js'
-export { checkExportOptions, createLineFormatter, exportFileName, kilnToolCallId, type LineFormatterOptions } from './line-formatter.js'
+export { checkExportOptions, createLineChecker, createLineFormatter, exportFileName, kilnToolCallId, type LineFormatterOptions } from './line-formatter.js'
 export {
   R1_THINKING_DATA_REQUIRED,
   THINKING_DATA_REQUIRED,

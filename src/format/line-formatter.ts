@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { FormatError } from './errors.js'
-import { PythonJsonValueError, UnencodableStringError, dumpPythonJson } from './python-json.js'
+import { PythonJsonValueError, UnencodableStringError, checkPythonJsonDumpable, dumpPythonJson, type PyDumpable } from './python-json.js'
 import { FORMATS, type DatasetFormat } from './registry.js'
 import { buildTrainingChat, type TrainingChatOptions } from './training-chat.js'
 import { type DataStrategy, type GenerateContext, type TaskRunData } from './types.js'
@@ -41,12 +41,27 @@ export function checkExportOptions (options: LineFormatterOptions): void {
  * It throws FormatError, tagged with the run id, for anything Kiln would reject.
  */
 export function createLineFormatter (options: LineFormatterOptions): (run: TaskRunData) => string {
+  return lineFunction(options, (value) => dumpPythonJson(value) + '\n')
+}
+
+/**
+ * Like createLineFormatter, but only checks: it throws the same FormatError for the same run, and
+ * otherwise returns '' without building the line's text (the export's check pass).
+ */
+export function createLineChecker (options: LineFormatterOptions): (run: TaskRunData) => string {
+  return lineFunction(options, (value) => {
+    checkPythonJsonDumpable(value)
+    return ''
+  })
+}
+
+function lineFunction (options: LineFormatterOptions, finish: (value: PyDumpable) => string): (run: TaskRunData) => string {
   checkExportOptions(options)
   const generator = FORMATS[options.format]
   const context: GenerateContext = { randomToolCallId: options.randomToolCallId ?? kilnToolCallId }
   return (run) => {
     try {
-      return dumpPythonJson(generator.generate(buildTrainingChat(run, options), context)) + '\n'
+      return finish(generator.generate(buildTrainingChat(run, options), context))
     } catch (err) {
       if (err instanceof FormatError) throw new FormatError(err.code, err.message, run.id)
       // Python writes the lone surrogate raw and UTF-8 encoding fails; we refuse before writing.

@@ -600,3 +600,39 @@ export function dumpPythonJson (value: PyDumpable, options?: DumpPythonJsonOptio
   if (sawLoneSurrogate && options?.keepLoneSurrogates !== true) throw unencodable(out)
   return out
 }
+
+/**
+ * Throw exactly what `dumpPythonJson(value)` would throw, without building the text: the check
+ * pass of an export only needs to know that a line can be written. It walks the value in the
+ * dumper's order (so the first error is the same one); for a lone surrogate it runs the real
+ * dump, whose error message needs the line's text.
+ */
+export function checkPythonJsonDumpable (value: PyDumpable): void {
+  if (!walkDumpable(value, 0)) dumpPythonJson(value)
+}
+
+/** False when a string is not well-formed (a lone surrogate); throws dumpValue's other errors. */
+function walkDumpable (v: PyDumpable, level: number): boolean {
+  if (v === null) return true
+  switch (typeof v) {
+    case 'string':
+      return v.isWellFormed()
+    case 'boolean':
+      return true
+    case 'object':
+      break
+    default:
+      throw new TypeError(`Object of type ${typeof v} is not JSON serializable`)
+  }
+  if (v instanceof PyNumber) return true
+  if (++level > MAX_NESTING_DEPTH) throw tooDeep()
+  let wellFormed = true
+  if (isDumpArray(v)) {
+    for (const item of v) wellFormed = walkDumpable(item, level) && wellFormed
+  } else if (isDumpMap(v)) {
+    for (const entry of v) wellFormed = entry[0].isWellFormed() && walkDumpable(entry[1], level) && wellFormed
+  } else {
+    for (const key of Object.keys(v)) wellFormed = key.isWellFormed() && walkDumpable(v[key] as PyDumpable, level) && wellFormed
+  }
+  return wellFormed
+}

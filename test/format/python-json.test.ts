@@ -6,6 +6,7 @@ import {
   PythonJsonDecodeError,
   PythonJsonValueError,
   UnencodableStringError,
+  checkPythonJsonDumpable,
   dumpPythonJson,
   formatFloat,
   parsePythonJson,
@@ -81,6 +82,50 @@ describe('golden cases from CPython 3.11 (scripts/python-json-golden.py)', () =>
       }
     }
     expect(failures).toEqual([])
+  })
+})
+
+describe('checkPythonJsonDumpable (the check pass)', () => {
+  const golden = JSON.parse(
+    readFileSync(new URL('../fixtures/python-json/golden.json', import.meta.url), 'utf8')
+  ) as GoldenCase[]
+
+  /** 'ok', or the error's class and message. */
+  function outcome (fn: () => unknown): string {
+    try {
+      fn()
+      return 'ok'
+    } catch (err) {
+      return `${(err as Error).constructor.name} ${(err as Error).message}`
+    }
+  }
+
+  it('throws exactly what dumpPythonJson throws, for every parsable golden value', () => {
+    let compared = 0
+    for (const c of golden) {
+      let value: PyValue
+      try {
+        value = parsePythonJson(c.input)
+      } catch {
+        continue
+      }
+      compared++
+      expect(outcome(() => checkPythonJsonDumpable(value)), c.input.slice(0, 100)).toBe(outcome(() => dumpPythonJson(value)))
+    }
+    expect(compared).toBeGreaterThan(300)
+  })
+
+  it('finds a lone surrogate in a key or deep in a value, and a value nested too deep', () => {
+    const values: PyDumpable[] = [
+      new Map([['ok', 'fine'], ['\ud800', 1 as never]]),
+      { a: [1, { b: ['x', 'tail \udc00'] }] } as never,
+      JSON.parse('['.repeat(MAX_NESTING_DEPTH + 1) + ']'.repeat(MAX_NESTING_DEPTH + 1)) as PyDumpable
+    ]
+    for (const value of values) {
+      const expected = outcome(() => dumpPythonJson(value))
+      expect(expected).not.toBe('ok')
+      expect(outcome(() => checkPythonJsonDumpable(value))).toBe(expected)
+    }
   })
 })
 
