@@ -187,6 +187,8 @@ interface ProfileResult {
   readonly exportMs: number
   readonly file: string
   readonly summary: ProfileSummary
+  /** Busy samples of the other threads (the run-file worker) in the same window; absent in older results. */
+  readonly workerBusyUs?: number
 }
 
 interface Machine {
@@ -403,13 +405,19 @@ async function profileExport (options: Options, meta: ProjectMeta): Promise<Prof
     checkTransfer(transfer, meta.trainCount, 'profile')
     return { startUs, endUs, ms: transfer.totalMs }
   }, ['--cpu-prof', '--cpu-prof-dir', dir])
+  // One profile per thread: CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is main.
   const files = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile'))
-  const [file] = files
-  if (file === undefined) throw new Error(`no .cpuprofile written in ${dir}`)
+  const file = files.find((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name))
+  if (file === undefined) throw new Error(`no main-thread .cpuprofile written in ${dir}`)
   const profile = JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile
   const summary = summarizeProfile(profile, window)
+  let workerBusyUs = 0
+  for (const other of files.filter((name) => name !== file)) {
+    const worker = summarizeProfile(JSON.parse(await readFile(join(dir, other), 'utf8')) as CpuProfile, window)
+    workerBusyUs += worker.categories.filter((c) => !c.name.startsWith('idle')).reduce((sum, c) => sum + c.us, 0)
+  }
   log(`    ${summary.windowed ? 'measured export only' : 'whole process (window not aligned)'}: ${fixed(summary.totalUs / 1000, 0)} ms of samples`)
-  return { runs: meta.runs, exportMs: window.ms, file: relative(ROOT_DIR, join(dir, file)), summary }
+  return { runs: meta.runs, exportMs: window.ms, file: relative(ROOT_DIR, join(dir, file)), summary, workerBusyUs }
 }
 
 async function breakdown (options: Options, meta: ProjectMeta): Promise<BreakdownResult & { runs: number, repeats: number }> {
@@ -599,7 +607,7 @@ function renderResults (results: Results): string {
     out.push('')
     out.push(`\`node --cpu-prof\` on the server; the second of two exports (${seconds(profile.exportMs)} s) is analysed` +
       `${profile.summary.windowed ? '' : ' (could not align the window: whole process)'}: ${fixed(total / 1000, 0)} ms of main-thread samples, ` +
-      `${fixed(busy / 1000, 0)} ms busy. Self time by category (built-ins count for their caller, so JSON.stringify inside the dumper is "dump"). ` +
+      `${fixed(busy / 1000, 0)} ms busy; the run-file worker thread was busy ${fixed((profile.workerBusyUs ?? 0) / 1000, 0)} ms in the same window. Self time by category (built-ins count for their caller, so JSON.stringify inside the dumper is "dump"). ` +
       `Profile file: \`${profile.file}\` (git-ignored; open it in Chrome DevTools).`)
     out.push('')
     out.push(table(['category', 'self ms', 'share'], profile.summary.categories.map((c) => [c.name, fixed(c.us / 1000, 0), `${fixed((c.us / total) * 100, 1)}%`]), ['l']))
