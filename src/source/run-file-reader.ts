@@ -114,8 +114,18 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 
 
 function spawnWorker (): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./run-file-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS })
-  // Running from the TypeScript sources (tsx, vitest): the worker registers tsx itself first.
+  // Running from the TypeScript sources (tsx, vitest): the worker registers tsx itself first,
+  // found from here rather than from the working directory (an eval'd worker resolves from there).
   const url = new URL('./run-file-worker.ts', import.meta.url).href
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}) })`
+  const tsx = resolveFromHere('tsx/esm/api')
+  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(url)}) })`
   return new Worker(bootstrap, { eval: true, resourceLimits: WORKER_LIMITS })
+}
+
+function resolveFromHere (specifier: string): string {
+  try {
+    return import.meta.resolve(specifier)
+  } catch {
+    return specifier
+  }
 }
