@@ -18,6 +18,11 @@ export class RunFileReader {
     this.threads = options.threads ?? true
   }
 
+  /** Whether a worker thread is running (false before the first read, and on the fallback path). */
+  get threaded (): boolean {
+    return this.worker !== undefined
+  }
+
   read (request: FileBatchRequest): Promise<FileBatch> {
     const worker = this.threads ? this.start() : undefined
     if (worker === undefined) {

@@ -58,6 +58,7 @@ describe('reading batches of run files', () => {
     const reader = new RunFileReader()
     try {
       const [first, second] = await Promise.all([readAll(reader), readAll(reader)])
+      expect(reader.threaded).toBe(true)
       expectTheBatch(first)
       expectTheBatch(second)
     } finally {
@@ -72,7 +73,9 @@ describe('reading batches of run files', () => {
       const owed = Array.from({ length: 20 }, async () => await reader.read({ dir, names: NAMES, file: 'task_run.kiln', links: ['linked'] }))
       await reader.close()
       for (const batch of await Promise.all(owed)) expectTheBatch(batch)
+      expect(reader.threaded).toBe(false)
       expectTheBatch(await readAll(reader)) // and a new worker serves the next one
+      expect(reader.threaded).toBe(true)
     } finally {
       await reader.close()
     }
@@ -81,5 +84,6 @@ describe('reading batches of run files', () => {
   it('reads on the main thread when told to (no worker)', async () => {
     const reader = new RunFileReader({ threads: false })
     expectTheBatch(await readAll(reader))
+    expect(reader.threaded).toBe(false)
   })
 })
