@@ -70,7 +70,7 @@ async function main (): Promise<void> {
   const runsDir = join(meta.taskDir, 'runs')
   const source = await new KilnProjects(meta.projectsDir).find(meta.datasetId)
   if (source === undefined) throw new Error(`dataset ${meta.datasetId} not found under ${meta.projectsDir}`)
-  const ids = source.split.split_contents.train ?? []
+  const ids = [...(source.split.split_contents.train ?? [])]
   const paths = ids.map((id) => join(runsDir, id, 'task_run.kiln'))
   const steps: BreakdownStep[] = []
   const add = (step: string, timing: number | Timing, note?: string): void => {

@@ -24,6 +24,7 @@ export {
   type ChatMessage,
   type DataStrategy,
   type DatasetSplitData,
+  type RunIdList,
   type FormatGenerator,
   type TaskRunData,
   type TraceMessage,

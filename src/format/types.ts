@@ -39,11 +39,21 @@ export interface TraceMessage {
   readonly tool_call_id?: unknown
 }
 
+/**
+ * The run ids of one split, in export order: a plain array (inline bodies), or a compact list that
+ * keeps a large split's ids off the JavaScript heap (mounted projects, CompactRunIds).
+ */
+export interface RunIdList extends Iterable<string> {
+  readonly length: number
+  /** The ids from `start` to `end` (exclusive), as a list of the same kind. */
+  slice (start?: number, end?: number): RunIdList
+}
+
 /** The part of a Kiln DatasetSplit the formatter reads. */
 export interface DatasetSplitData {
   readonly id: string
   readonly name: string
-  readonly split_contents: Readonly<Record<string, readonly string[]>>
+  readonly split_contents: Readonly<Record<string, RunIdList>>
 }
 
 /** Kiln's ModelTrainingData: one example before it is shaped into a provider format. */

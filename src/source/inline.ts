@@ -16,7 +16,7 @@ export function inlineSource (split: DatasetSplitData, taskRuns: readonly TaskRu
     async * runs (ids, signal): AsyncIterable<readonly RunLookup[]> {
       for (let start = 0; start < ids.length; start += BATCH_SIZE) {
         if (signal?.aborted === true) return
-        yield ids.slice(start, start + BATCH_SIZE).map((id): RunLookup => {
+        yield Array.from(ids.slice(start, start + BATCH_SIZE), (id): RunLookup => {
           const run = byId.get(id)
           return run === undefined ? { id, status: 'missing' } : { id, status: 'found', run }
         })

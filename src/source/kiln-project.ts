@@ -1,11 +1,13 @@
 import { join } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
 import { type TSchema } from 'typebox'
-import { type DatasetSplitData, type TaskRunData } from '../format/index.js'
+import { type DatasetSplitData, type RunIdList, type TaskRunData } from '../format/index.js'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { FILE_LINK, FILE_MISSING, FILE_UNREADABLE, type FileBatch } from './file-batch.js'
-import { KilnFileError, hasKilnFile, linkNames, listFolders, readKilnJson } from './kiln-files.js'
+import { CompactRunIds } from './compact-run-ids.js'
+import { KilnFileError, hasKilnFile, linkNames, listFolders, readKilnJson, readTextNoFollow } from './kiln-files.js'
 import { RunFileReader } from './run-file-reader.js'
+import { parseSplitText } from './split-file.js'
 import {
   DatasetSplitFileSchema,
   ProjectFileSchema,
@@ -17,9 +19,12 @@ import {
 } from './kiln-schemas.js'
 import { type DatasetCatalog, type DatasetSource, type DatasetSummary, type RunLookup } from './types.js'
 
+/** A dataset split file as held in memory: its id lists may be compact (readSplit). */
+type SplitInMemory = Omit<DatasetSplitFile, 'split_contents'> & DatasetSplitData
+
 /** A located dataset split: its parsed file and the folders around it. */
 interface FoundSplit {
-  readonly split: DatasetSplitFile
+  readonly split: SplitInMemory
   readonly taskDir: string
   readonly projectDir: string
 }
@@ -57,6 +62,26 @@ async function readTyped<T> (path: string, check: (value: unknown) => value is T
   }
 }
 
+/**
+ * Read a dataset_split.kiln with its id lists kept compact (parseSplitText): the schema is checked
+ * on the rest of the file, the lists hold only strings by construction.
+ */
+async function readSplit (path: string): Promise<SplitInMemory | undefined> {
+  let value: unknown
+  try {
+    value = parseSplitText(await readTextNoFollow(path))
+  } catch (err) {
+    if (err instanceof KilnFileError || err instanceof SyntaxError) return undefined
+    throw err
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  const { split_contents: lists } = value as { split_contents?: unknown }
+  const compact = typeof lists === 'object' && lists !== null && Object.values(lists).every((ids) => ids instanceof CompactRunIds)
+  const checked = compact ? { ...value, split_contents: {} } : value
+  if (!isSplit(checked)) return undefined
+  return compact ? value as SplitInMemory : checked
+}
+
 /** Turn file i of a batch into a lookup; every failure names the run, never a path. */
 function lookupOf (batch: FileBatch, i: number, id: string): RunLookup {
   switch (batch.status[i]) {
@@ -92,7 +117,7 @@ async function * readRunsInOrder (
   reader: RunFileReader,
   runsDir: string,
   links: Promise<ReadonlySet<string>>,
-  ids: readonly string[],
+  ids: RunIdList,
   batchSize: number,
   signal?: AbortSignal
 ): AsyncIterable<readonly RunLookup[]> {
@@ -101,7 +126,7 @@ async function * readRunsInOrder (
   let next = 0
   const fetchMore = (): void => {
     while (fetches.length < PREFETCH && next < ids.length) {
-      const names = ids.slice(next, next + batchSize)
+      const names = [...ids.slice(next, next + batchSize)]
       next += names.length
       const fetch = reader.read({ dir: runsDir, names, file: 'task_run.kiln', links: linked })
       // A batch left unread after an abort must not become an unhandled rejection.
@@ -118,8 +143,7 @@ async function * readRunsInOrder (
     if (batch === undefined) return
     if (start > 0) await yieldToEventLoop()
     if (aborted()) return
-    const names = ids.slice(start, start + batchSize)
-    const lookups = names.map((id, i) => lookupOf(batch, i, id))
+    const lookups = Array.from(ids.slice(start, start + batchSize), (id, i) => lookupOf(batch, i, id))
     // The lookups hold decoded copies: the batch's buffer can go back to the reader.
     reader.recycle(batch)
     yield lookups
@@ -174,12 +198,12 @@ export class KilnProjects implements DatasetCatalog {
           others.push({ projectDir, taskDir, file })
           continue
         }
-        const split = await readTyped(file, isSplit)
+        const split = await readSplit(file)
         if (split?.id === id) return { split, taskDir, projectDir }
       }
     }
     for (const { projectDir, taskDir, file } of others) {
-      const split = await readTyped(file, isSplit)
+      const split = await readSplit(file)
       if (split?.id === id) return { split, taskDir, projectDir }
     }
     return undefined
@@ -232,7 +256,7 @@ export class KilnProjects implements DatasetCatalog {
     for await (const { projectDir, taskDir } of this.taskDirs()) {
       const splitsDir = join(taskDir, 'dataset_splits')
       for (const name of await listFolders(splitsDir)) {
-        const split = await readTyped(join(splitsDir, name, 'dataset_split.kiln'), isSplit)
+        const split = await readSplit(join(splitsDir, name, 'dataset_split.kiln'))
         if (split === undefined) continue
         const summary = await this.summarize({ split, taskDir, projectDir })
         if (summary !== undefined) result.push(summary)

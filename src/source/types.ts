@@ -1,4 +1,4 @@
-import { type DatasetSplitData, type TaskRunData } from '../format/index.js'
+import { type DatasetSplitData, type RunIdList, type TaskRunData } from '../format/index.js'
 
 /** What a source found for one run id of a split. */
 export type RunLookup =
@@ -15,7 +15,7 @@ export interface DatasetSource {
    * Yield one lookup per id, in the given order (ids may repeat), in batches so that a large
    * split does not pay an await per run; stops early when `signal` aborts.
    */
-  runs (ids: readonly string[], signal?: AbortSignal): AsyncIterable<readonly RunLookup[]>
+  runs (ids: RunIdList, signal?: AbortSignal): AsyncIterable<readonly RunLookup[]>
 }
 
 /** Finds dataset splits by id in mounted Kiln projects. */

@@ -5,6 +5,7 @@ import {
   type DataStrategy,
   type DatasetFormat,
   type FormatErrorCode,
+  type RunIdList,
   type TaskRunData
 } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
@@ -89,7 +90,7 @@ class SplitProblems {
 }
 
 /** The run ids of every split, to find a run listed in more than one. */
-function splitsByRun (splitContents: Readonly<Record<string, readonly string[]>>): Map<string, string[]> {
+function splitsByRun (splitContents: Readonly<Record<string, RunIdList>>): Map<string, string[]> {
   const result = new Map<string, string[]>()
   for (const [name, ids] of Object.entries(splitContents)) {
     for (const id of ids) {
