@@ -15,8 +15,9 @@ export class CompactRunIds implements RunIdList {
     readonly length: number
   ) {}
 
-  static builder (): CompactRunIdsBuilder {
-    return new CompactRunIdsBuilder((bytes, ends, count) => new CompactRunIds(bytes, ends, 0, count))
+  /** A builder sized for `count` ids of about `bytes` bytes in all (it grows if needed). */
+  static builder (count = 4096, bytes = 64 * 1024): CompactRunIdsBuilder {
+    return new CompactRunIdsBuilder(count, bytes, (b, ends, n) => new CompactRunIds(b, ends, 0, n))
   }
 
   static of (ids: Iterable<string>): CompactRunIds {
@@ -44,32 +45,54 @@ export class CompactRunIds implements RunIdList {
   }
 }
 
-/** Appends ids; `build` trims the buffers to size. */
+/**
+ * Appends ids. Sized up front when the caller knows the counts (parseSplitText does), so a large
+ * list is built without copies; otherwise the buffers double, and `build` keeps views (no copy).
+ */
 export class CompactRunIdsBuilder {
-  private bytes = Buffer.allocUnsafe(64 * 1024)
-  private ends = new Uint32Array(4096)
+  private bytes: Buffer
+  private ends: Uint32Array
   private used = 0
   private count = 0
 
-  constructor (private readonly make: (bytes: Buffer, ends: Uint32Array, count: number) => CompactRunIds) {}
+  constructor (count: number, bytes: number, private readonly make: (bytes: Buffer, ends: Uint32Array, count: number) => CompactRunIds) {
+    this.bytes = Buffer.allocUnsafeSlow(Math.max(16, bytes))
+    this.ends = new Uint32Array(Math.max(16, count))
+  }
 
   add (id: string): void {
-    const worst = id.length * 3
-    if (this.used + worst > this.bytes.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + worst))
+    // 3 bytes per UTF-16 unit at most; measure exactly only near the end of the buffer.
+    if (this.used + id.length * 3 > this.bytes.length && this.used + Buffer.byteLength(id) > this.bytes.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, this.used + id.length * 3))
       this.bytes.copy(bigger, 0, 0, this.used)
       this.bytes = bigger
     }
-    if (this.count === this.ends.length) {
-      const bigger = new Uint32Array(this.ends.length * 2)
-      bigger.set(this.ends)
-      this.ends = bigger
-    }
+    this.growEnds()
     this.used += this.bytes.write(id, this.used)
     this.ends[this.count++] = this.used
   }
 
+  /** Add an id given as UTF-8 bytes (`source[start, end)`). */
+  addBytes (source: Buffer, start: number, end: number): void {
+    const length = end - start
+    if (this.used + length > this.bytes.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, this.used + length))
+      this.bytes.copy(bigger, 0, 0, this.used)
+      this.bytes = bigger
+    }
+    this.growEnds()
+    this.used += source.copy(this.bytes, this.used, start, end)
+    this.ends[this.count++] = this.used
+  }
+
+  private growEnds (): void {
+    if (this.count < this.ends.length) return
+    const bigger = new Uint32Array(this.ends.length * 2)
+    bigger.set(this.ends)
+    this.ends = bigger
+  }
+
   build (): CompactRunIds {
-    return this.make(Buffer.from(this.bytes.subarray(0, this.used)), this.ends.slice(0, this.count), this.count)
+    return this.make(this.bytes.subarray(0, this.used), this.ends.subarray(0, this.count), this.count)
   }
 }

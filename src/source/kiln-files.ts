@@ -1,4 +1,4 @@
-import { constants } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { lstat, open, opendir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -44,8 +44,8 @@ function isNotFound (err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
-/** Read a file's text without following a link at its last component. */
-export async function readTextNoFollow (path: string): Promise<string> {
+/** Read a file's bytes without following a link at its last component. */
+export async function readBytesNoFollow (path: string): Promise<Buffer> {
   let handle
   try {
     handle = await open(path, NOFOLLOW_READ)
@@ -56,12 +56,53 @@ export async function readTextNoFollow (path: string): Promise<string> {
     throw new KilnFileError('unreadable', `cannot be read (${String(code ?? 'error')})`)
   }
   try {
-    return await handle.readFile('utf8')
+    return await handle.readFile()
   } catch (err) {
     throw new KilnFileError('unreadable', `cannot be read (${String((err as { code?: unknown }).code ?? 'error')})`)
   } finally {
     await handle.close()
   }
+}
+
+/**
+ * readBytesNoFollow, synchronously: for a file parsed at once and then dropped (a dataset split),
+ * so that its buffer is still young when it becomes garbage and is freed at the next scavenge. An
+ * async read lives across several turns of the event loop; a 22 MB split file then lingered until
+ * a full GC.
+ */
+export function readBytesNoFollowSync (path: string): Buffer {
+  let fd: number
+  try {
+    fd = openSync(path, NOFOLLOW_READ)
+  } catch (err) {
+    const code = (err as { code?: unknown }).code
+    if (isNotFound(err)) throw new KilnFileError('missing', 'file not found')
+    if (code === 'ELOOP') throw new KilnFileError('link', 'is a symbolic link (links are not followed)')
+    throw new KilnFileError('unreadable', `cannot be read (${String(code ?? 'error')})`)
+  }
+  try {
+    let bytes = Buffer.allocUnsafeSlow(fstatSync(fd).size + 1)
+    let used = 0
+    for (;;) {
+      if (used === bytes.length) {
+        const bigger = Buffer.allocUnsafeSlow(bytes.length * 2)
+        bytes.copy(bigger, 0, 0, used)
+        bytes = bigger
+      }
+      const n = readSync(fd, bytes, used, bytes.length - used, null)
+      if (n === 0) return bytes.subarray(0, used)
+      used += n
+    }
+  } catch (err) {
+    throw new KilnFileError('unreadable', `cannot be read (${String((err as { code?: unknown }).code ?? 'error')})`)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Read a file's text (UTF-8) without following a link at its last component. */
+export async function readTextNoFollow (path: string): Promise<string> {
+  return (await readBytesNoFollow(path)).toString('utf8')
 }
 
 /** Read and parse a `.kiln` JSON file (no link followed). */

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
 import { CompactRunIds } from '../../src/source/compact-run-ids.js'
 import { KilnProjects } from '../../src/source/kiln-project.js'
-import { parseSplitText } from '../../src/source/split-file.js'
+import { parseSplitFile } from '../../src/source/split-file.js'
+
+const parseSplitText = (text: string): unknown => parseSplitFile(Buffer.from(text, 'utf8'))
 
 /** The parsed value with compact lists turned back into arrays (what JSON.parse gives). */
 function plain (value: unknown): unknown {
@@ -34,7 +36,7 @@ function expectLikeJsonParse (text: string): unknown {
   return parsed
 }
 
-describe('parseSplitText', () => {
+describe('parseSplitFile', () => {
   it('reads every split file of the fixtures and the example project like JSON.parse, with compact lists', async () => {
     let files = 0
     const splitFiles = ['test/fixtures/conformance', 'examples/kiln-project'].flatMap((dir) =>
@@ -61,6 +63,14 @@ describe('parseSplitText', () => {
       ' \n\t{"id": "1", "nested": {"split_contents": {"t": [1]}}, "split_contents": {"t": ["2"]}}'
     ]
     for (const text of texts) expect(compactLists(expectLikeJsonParse(text)), text).toBe(true)
+  })
+
+  it('reads the key written with an escape, and ids with invalid UTF-8 as the decoded file has them', () => {
+    expect(compactLists(expectLikeJsonParse(split('{"t": ["1"]}').replace('"split_contents"', '"split\\u005fcontents"')))).toBe(true)
+    const bytes = Buffer.concat([Buffer.from('{"split_contents": {"t": ["a'), Buffer.from([0xe9, 0xff, 0xc3]), Buffer.from('", "é"]}}')])
+    const parsed = parseSplitFile(bytes)
+    expect(compactLists(parsed)).toBe(true)
+    expect(plain(parsed)).toEqual(JSON.parse(bytes.toString('utf8')))
   })
 
   it('falls back to JSON.parse for shapes it does not compact, with the same result', () => {
