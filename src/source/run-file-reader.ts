@@ -12,7 +12,8 @@ export class RunFileReader {
   /** False once a worker failed to start: read on the main thread from then on. */
   private threads: boolean
   private nextJob = 0
-  private spare: ArrayBuffer | undefined
+  /** Buffers given back, sent to the worker with its next job (or reused here). */
+  private readonly spares: ArrayBuffer[] = []
 
   constructor (options: { readonly threads?: boolean } = {}) {
     this.threads = options.threads ?? true
@@ -25,33 +26,35 @@ export class RunFileReader {
 
   read (request: FileBatchRequest): Promise<FileBatch> {
     const worker = this.threads ? this.start() : undefined
-    if (worker === undefined) {
-      const spare = this.spare
-      this.spare = undefined
-      return Promise.resolve(readFileBatch(request, spare))
-    }
+    if (worker === undefined) return Promise.resolve(this.readHere(request))
     const job = this.nextJob++
     return new Promise((resolve, reject) => {
       worker.pending.set(job, { request, resolve, reject })
       // Keep the process alive only while a batch is outstanding.
       if (worker.pending.size === 1) worker.thread.ref()
-      worker.thread.postMessage({ job, ...request })
+      // Spare buffers ride along with the job: one message instead of two.
+      const spares = this.spares.splice(0)
+      worker.thread.postMessage({ job, ...request, spares }, spares)
     })
   }
 
   /**
+   * Read a batch on the calling (main) thread, now: for a consumer that would otherwise sit idle
+   * waiting for the worker (see readRunsInOrder), and for the no-worker path.
+   */
+  readHere (request: FileBatchRequest): FileBatch {
+    return readFileBatch(request, this.spares.pop())
+  }
+
+  /**
    * Give a batch's buffer back once its files are decoded (the batch must not be used after):
-   * the worker refills it, so a long export churns no memory through the garbage collector. On the
-   * main thread path one spare is kept for the next read.
+   * it is refilled by a later read (here or, sent along with the next job, on the worker), so a
+   * long export churns no memory through the garbage collector.
    */
   recycle (batch: FileBatch): void {
     const buffer = batch.bytes.buffer
     if (!(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return
-    if (this.worker === undefined) {
-      this.spare = buffer
-      return
-    }
-    this.worker.thread.postMessage({ recycle: buffer }, [buffer])
+    if (this.spares.length < MAX_SPARES) this.spares.push(buffer)
   }
 
   /** Stop the worker (tests, shutdown). Pending batches are still answered; a later read starts a new worker. */
@@ -104,6 +107,9 @@ export class RunFileReader {
     return worker
   }
 }
+
+/** Spare buffers kept for reuse (about 256 KiB each). */
+const MAX_SPARES = 8
 
 interface Waiter {
   readonly request: FileBatchRequest

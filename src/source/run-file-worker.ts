@@ -9,6 +9,8 @@ import { type FileBatchRequest, readFileBatch } from './file-batch.js'
 
 interface Job extends FileBatchRequest {
   readonly job: number
+  /** Buffers of earlier batches, given back for reuse. */
+  readonly spares: readonly ArrayBuffer[]
 }
 
 /** Buffers the main thread gave back, reused so that batches make no garbage. */
@@ -18,11 +20,8 @@ const MAX_SPARES = 8
 const port = parentPort
 if (port === null) throw new Error('run-file-worker.ts must run as a worker thread')
 
-port.on('message', (message: Job | { readonly recycle: ArrayBuffer }) => {
-  if ('recycle' in message) {
-    if (spares.length < MAX_SPARES) spares.push(message.recycle)
-    return
-  }
+port.on('message', (message: Job) => {
+  for (const spare of message.spares) if (spares.length < MAX_SPARES) spares.push(spare)
   try {
     const batch = readFileBatch(message, spares.pop())
     port.postMessage({ job: message.job, batch }, [batch.bytes.buffer, batch.starts.buffer, batch.status.buffer] as ArrayBuffer[])
