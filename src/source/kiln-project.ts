@@ -154,8 +154,9 @@ async function * readRunsInOrder (
     next += names.length
     return { dir: runsDir, names, file: 'task_run.kiln', links: linked }
   }
+  // The worker always has up to PREFETCH batches to read, whatever this thread read itself.
   const fetchMore = (): void => {
-    while (queue.length < PREFETCH && next < ids.length) {
+    while (queue.filter((fetch) => !arrived(fetch)).length < PREFETCH && queue.length < MAX_AHEAD && next < ids.length) {
       const fetch: Fetch = { promise: reader.read(request()) }
       // A batch left unread after an abort must not become an unhandled rejection.
       fetch.promise.then((batch) => { fetch.batch = batch }, () => {})
@@ -167,11 +168,13 @@ async function * readRunsInOrder (
   for (let start = 0; start < ids.length; start += batchSize) {
     if (aborted()) return
     fetchMore()
-    // Read a batch here, then give the worker's answer a chance to arrive, until it has.
+    // Rather than wait for the worker, read a batch here, then give its answer a chance to
+    // arrive, until it has; the worker keeps its own batches meanwhile.
     while (!arrived(queue[0]) && queue.length < MAX_AHEAD && next < ids.length) {
       const batch = reader.readHere(request())
       queue.push({ promise: Promise.resolve(batch), batch })
       await yieldToEventLoop()
+      fetchMore()
     }
     const batch = await queue.shift()?.promise
     if (batch === undefined) return
