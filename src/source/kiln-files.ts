@@ -44,21 +44,30 @@ function isNotFound (err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
+/** Why opening a Kiln file (with O_NOFOLLOW) failed, without the path. */
+function openError (err: unknown): KilnFileError {
+  const code = (err as { code?: unknown }).code
+  if (isNotFound(err)) return new KilnFileError('missing', 'file not found')
+  if (code === 'ELOOP') return new KilnFileError('link', 'is a symbolic link (links are not followed)')
+  return new KilnFileError('unreadable', `cannot be read (${String(code ?? 'error')})`)
+}
+
+function readError (err: unknown): KilnFileError {
+  return new KilnFileError('unreadable', `cannot be read (${String((err as { code?: unknown }).code ?? 'error')})`)
+}
+
 /** Read a file's bytes without following a link at its last component. */
 export async function readBytesNoFollow (path: string): Promise<Buffer> {
   let handle
   try {
     handle = await open(path, NOFOLLOW_READ)
   } catch (err) {
-    const code = (err as { code?: unknown }).code
-    if (isNotFound(err)) throw new KilnFileError('missing', 'file not found')
-    if (code === 'ELOOP') throw new KilnFileError('link', 'is a symbolic link (links are not followed)')
-    throw new KilnFileError('unreadable', `cannot be read (${String(code ?? 'error')})`)
+    throw openError(err)
   }
   try {
     return await handle.readFile()
   } catch (err) {
-    throw new KilnFileError('unreadable', `cannot be read (${String((err as { code?: unknown }).code ?? 'error')})`)
+    throw readError(err)
   } finally {
     await handle.close()
   }
@@ -75,10 +84,7 @@ export function readBytesNoFollowSync (path: string): Buffer {
   try {
     fd = openSync(path, NOFOLLOW_READ)
   } catch (err) {
-    const code = (err as { code?: unknown }).code
-    if (isNotFound(err)) throw new KilnFileError('missing', 'file not found')
-    if (code === 'ELOOP') throw new KilnFileError('link', 'is a symbolic link (links are not followed)')
-    throw new KilnFileError('unreadable', `cannot be read (${String(code ?? 'error')})`)
+    throw openError(err)
   }
   try {
     let bytes = Buffer.allocUnsafeSlow(fstatSync(fd).size + 1)
@@ -94,7 +100,7 @@ export function readBytesNoFollowSync (path: string): Buffer {
       used += n
     }
   } catch (err) {
-    throw new KilnFileError('unreadable', `cannot be read (${String((err as { code?: unknown }).code ?? 'error')})`)
+    throw readError(err)
   } finally {
     closeSync(fd)
   }
