@@ -8,15 +8,18 @@ import { type FileBatch, type FileBatchRequest, readFileBatch } from './file-bat
  * worker cannot start, or `threads` is false, batches are read synchronously on the main thread.
  */
 export class RunFileReader {
-  private worker: { readonly thread: Worker, readonly pending: Map<number, Waiter> } | undefined
+  private worker: WorkerState | undefined
   /** False once a worker failed to start: read on the main thread from then on. */
   private threads: boolean
   private nextJob = 0
   /** Buffers given back, sent to the worker with its next job (or reused here). */
   private readonly spares: ArrayBuffer[] = []
 
-  constructor (options: { readonly threads?: boolean } = {}) {
+  private readonly spawn: () => Worker
+
+  constructor (options: { readonly threads?: boolean, readonly spawn?: () => Worker } = {}) {
     this.threads = options.threads ?? true
+    this.spawn = options.spawn ?? spawnWorker
   }
 
   /** Whether a worker thread is running (false before the first read, and on the fallback path). */
@@ -61,24 +64,27 @@ export class RunFileReader {
   async close (): Promise<void> {
     const worker = this.worker
     this.worker = undefined
-    if (worker !== undefined) await worker.thread.terminate()
+    if (worker === undefined) return
+    worker.closing = true
+    await worker.thread.terminate()
   }
 
-  private start (): { readonly thread: Worker, readonly pending: Map<number, Waiter> } | undefined {
+  private start (): WorkerState | undefined {
     if (this.worker !== undefined) return this.worker
     let thread: Worker
     try {
-      thread = spawnWorker()
+      thread = this.spawn()
     } catch {
       this.threads = false
       return undefined
     }
-    const worker = { thread, pending: new Map<number, Waiter>() }
+    const worker = { thread, pending: new Map<number, Waiter>(), closing: false }
     const { pending } = worker
-    let online = false
+    // 'online' fires before the worker's module has loaded: only an answer proves it works.
+    let answered = false
     thread.unref()
-    thread.on('online', () => { online = true })
     thread.on('message', (message: { job: number, batch?: FileBatch, error?: string }) => {
+      answered = true
       const waiter = pending.get(message.job)
       if (waiter === undefined) return
       pending.delete(message.job)
@@ -90,7 +96,8 @@ export class RunFileReader {
     // idempotent, so what it still owed is read again on the main thread.
     const stopped = (): void => {
       if (this.worker === worker) this.worker = undefined
-      if (!online) this.threads = false
+      // A worker that died before answering anything (it cannot load, say) is not tried again.
+      if (!answered && !worker.closing) this.threads = false
       const waiters = [...pending.values()]
       pending.clear()
       for (const waiter of waiters) {
@@ -106,6 +113,13 @@ export class RunFileReader {
     this.worker = worker
     return worker
   }
+}
+
+interface WorkerState {
+  readonly thread: Worker
+  readonly pending: Map<number, Waiter>
+  /** Set by close(): stopping on purpose is not a failure to start. */
+  closing: boolean
 }
 
 /** Spare buffers kept for reuse (about 256 KiB each). */

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FILE_LINK, FILE_MISSING, FILE_OK, FILE_UNREADABLE, type FileBatch, readFileBatch } from '../../src/source/file-batch.js'
 import { linkNames } from '../../src/source/kiln-files.js'
@@ -79,6 +80,20 @@ describe('reading batches of run files', () => {
     } finally {
       await reader.close()
     }
+  })
+
+  it('falls back to the main thread for good when its worker cannot load', async () => {
+    let spawned = 0
+    const reader = new RunFileReader({
+      spawn: () => {
+        spawned++
+        return new Worker('throw new Error("cannot load")', { eval: true })
+      }
+    })
+    expectTheBatch(await readAll(reader)) // owed by the broken worker, read here instead
+    expectTheBatch(await readAll(reader))
+    expect(reader.threaded).toBe(false)
+    expect(spawned).toBe(1)
   })
 
   it('reads on the main thread when told to (no worker)', async () => {
