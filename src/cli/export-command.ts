@@ -7,7 +7,8 @@ import { FormatError } from '../format/index.js'
 import { parseOrUsage, required } from './args.js'
 import { DATASET_OPTIONS, EXIT_UNKNOWN_DATASET, datasetRequest, findDataset } from './dataset-options.js'
 import { EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError, say, type CliIo } from './io.js'
-import { createProgress, isBrokenPipe, writeFileAtomically, writeToStream } from './output.js'
+import { writeFileAtomically } from '../write-file-atomically.js'
+import { createProgress, isBrokenPipe, writeToStream } from './output.js'
 
 /** Exit status of a command interrupted by SIGINT/SIGTERM (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130

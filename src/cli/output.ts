@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto'
-import { open, rename, rm } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
 import { type OutputStream } from './io.js'
+import { countLines } from '../export/line-encoder.js'
 
 /** Called with each chunk just before it is written (progress counting). */
 export type OnChunk = (chunk: Uint8Array) => void
@@ -44,52 +42,6 @@ export async function writeToStream (stream: OutputStream, chunks: AsyncIterable
   } finally {
     stream.removeListener('error', onError)
   }
-}
-
-/** The temp file `path` is written to first: hidden, in the same folder (so the rename is atomic). */
-export function tempPathFor (path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-}
-
-/**
- * Write the chunks to a temp file next to `path`, flush it to disk, then rename it over `path`.
- * On any failure (a data error in the streaming pass, a full disk, an abort) the temp file is
- * removed: `path` is either the whole export or untouched, never a partial file.
- */
-export async function writeFileAtomically (path: string, chunks: AsyncIterable<Uint8Array>, options: { signal?: AbortSignal, onChunk?: OnChunk } = {}): Promise<number> {
-  const temp = tempPathFor(path)
-  const handle = await open(temp, 'wx')
-  let closed = false
-  let renamed = false
-  let bytes = 0
-  try {
-    for await (const chunk of chunks) {
-      options.signal?.throwIfAborted()
-      options.onChunk?.(chunk)
-      for (let offset = 0; offset < chunk.length;) {
-        const { bytesWritten } = await handle.write(chunk, offset)
-        offset += bytesWritten
-      }
-      bytes += chunk.length
-    }
-    options.signal?.throwIfAborted()
-    await handle.sync()
-    closed = true
-    await handle.close()
-    await rename(temp, path)
-    renamed = true
-    return bytes
-  } finally {
-    if (!closed) await handle.close().catch(() => {})
-    if (!renamed) await rm(temp, { force: true })
-  }
-}
-
-/** Count the `\n` in a chunk (one per JSONL line). */
-export function countLines (chunk: Uint8Array): number {
-  let lines = 0
-  for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++
-  return lines
 }
 
 /** A `\r` line counter on a terminal; `update` is throttled, `finish` prints the last count and a newline. */

@@ -1,15 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { open, rename, rm, type FileHandle } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { createHash } from 'node:crypto'
+import { resolve } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { parse as parseContentDisposition } from 'content-disposition'
 import { request, type Dispatcher } from 'undici'
+import { countLines } from '../export/line-encoder.js'
 import { type DataStrategy } from '../format/index.js'
 import { type ErrorWithReport } from '../http/schemas/error-response.js'
 import { type ExportRequest } from '../http/schemas/export-request.js'
 import { type ValidateRequest } from '../http/schemas/validate-request.js'
 import { type DatasetSummary, type SplitSummary } from '../source/types.js'
 import { type ValidationReport } from '../validate/index.js'
+import { writeFileAtomically } from '../write-file-atomically.js'
 
 /*
  * A typed client for the kiln-export HTTP API (`kiln-export/client`). The request and response
@@ -223,12 +224,6 @@ async function apiError (response: ResponseData): Promise<KilnExportApiError> {
   return new KilnExportApiError(response.statusCode, { message: `HTTP ${response.statusCode}${excerpt === '' ? '' : `: ${excerpt}`}` }, response.headers)
 }
 
-function countNewlines (bytes: Uint8Array): number {
-  let count = 0
-  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) count++
-  return count
-}
-
 /** Split verified chunks into lines on `\n` only, decoding strict UTF-8 (a BOM is kept as data). */
 async function * splitLines (chunks: AsyncIterable<Uint8Array>): AsyncIterable<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -286,7 +281,7 @@ function download (response: ResponseData): ExportDownload {
         if (next.done === true) break
         const chunk = next.value
         hash.update(chunk)
-        lines += countNewlines(chunk)
+        lines += countLines(chunk)
         bytes += chunk.length
         if (chunk.length > 0) last = chunk[chunk.length - 1] ?? last
         yield chunk
@@ -412,35 +407,18 @@ export class KilnExportClient {
   async exportToFile (id: string, params: ExportParams, path: string, options: ExportOptions = {}): Promise<ExportFileResult> {
     const target = resolve(path)
     const exported = await this.openExport(id, params, options)
-    const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-    let handle: FileHandle
+    const verified = (): ExportSummary => {
+      const summary = exported.summary
+      if (summary === undefined) throw new Error('The export was not verified')
+      return summary
+    }
     try {
-      handle = await open(temp, 'wx')
+      await writeFileAtomically(target, exported.chunks, { beforeRename: verified })
     } catch (err) {
       exported.cancel()
       throw err
     }
-    let closed = false
-    let renamed = false
-    try {
-      for await (const chunk of exported.chunks) {
-        for (let offset = 0; offset < chunk.length;) {
-          const { bytesWritten } = await handle.write(chunk, offset)
-          offset += bytesWritten
-        }
-      }
-      await handle.sync()
-      closed = true
-      await handle.close()
-      const summary = exported.summary
-      if (summary === undefined) throw new Error('The export was not verified')
-      await rename(temp, target)
-      renamed = true
-      return { ...summary, path: target, fileName: exported.fileName }
-    } finally {
-      if (!closed) await handle.close().catch(() => {})
-      if (!renamed) await rm(temp, { force: true })
-    }
+    return { ...verified(), path: target, fileName: exported.fileName }
   }
 
   /**

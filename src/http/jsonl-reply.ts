@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { create as contentDisposition } from 'content-disposition'
 import { type FastifyReply } from 'fastify'
+import { countLines } from '../export/line-encoder.js'
 import { type PreparedExport } from '../export/prepare-export.js'
 
 /** The media type of every export (one JSON object per line). */
@@ -26,7 +27,7 @@ export function sendJsonl (reply: FastifyReply, prepared: PreparedExport): Fasti
   async function * counted (): AsyncIterable<Buffer> {
     for await (const bytes of prepared.chunks) {
       hash.update(bytes)
-      for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) lines++
+      lines += countLines(bytes)
       yield bytes
     }
   }

@@ -1,4 +1,5 @@
 import { type RunIdList } from '../format/index.js'
+import { withRoom } from './read-to-end.js'
 
 /**
  * A split's run ids as UTF-8 bytes back to back plus their end offsets, off the JavaScript heap:
@@ -62,11 +63,7 @@ export class CompactRunIdsBuilder {
 
   add (id: string): void {
     // 3 bytes per UTF-16 unit at most; measure exactly only near the end of the buffer.
-    if (this.used + id.length * 3 > this.bytes.length && this.used + Buffer.byteLength(id) > this.bytes.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, this.used + id.length * 3))
-      this.bytes.copy(bigger, 0, 0, this.used)
-      this.bytes = bigger
-    }
+    if (this.used + id.length * 3 > this.bytes.length) this.bytes = withRoom(this.bytes, this.used, Buffer.byteLength(id))
     this.growEnds()
     this.used += this.bytes.write(id, this.used)
     this.ends[this.count++] = this.used
@@ -74,12 +71,7 @@ export class CompactRunIdsBuilder {
 
   /** Add an id given as UTF-8 bytes (`source[start, end)`). */
   addBytes (source: Buffer, start: number, end: number): void {
-    const length = end - start
-    if (this.used + length > this.bytes.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, this.used + length))
-      this.bytes.copy(bigger, 0, 0, this.used)
-      this.bytes = bigger
-    }
+    this.bytes = withRoom(this.bytes, this.used, end - start)
     this.growEnds()
     this.used += source.copy(this.bytes, this.used, start, end)
     this.ends[this.count++] = this.used

@@ -1,6 +1,7 @@
-import { closeSync, constants, openSync, readSync } from 'node:fs'
+import { closeSync, constants, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { isPlainSegment } from './kiln-files.js'
+import { readToEnd } from './read-to-end.js'
 
 /*
  * Read `<dir>/<name>/<file>` for a batch of names into one buffer: the I/O half of reading run
@@ -48,7 +49,7 @@ export function readFileBatch (request: FileBatchRequest, spare?: ArrayBuffer): 
   const { dir, names, file } = request
   const links = new Set(request.links)
   const wanted = Math.max(64 * 1024, names.length * 4096)
-  let bytes = spare !== undefined && spare.byteLength >= wanted ? Buffer.from(spare) : Buffer.allocUnsafeSlow(wanted)
+  let bytes: Buffer = spare !== undefined && spare.byteLength >= wanted ? Buffer.from(spare) : Buffer.allocUnsafeSlow(wanted)
   let used = 0
   const starts = new Uint32Array(names.length + 1)
   const status = new Uint8Array(names.length)
@@ -75,19 +76,7 @@ export function readFileBatch (request: FileBatchRequest, spare?: ArrayBuffer): 
       continue
     }
     try {
-      for (;;) {
-        if (bytes.length - used < 4096) {
-          const bigger = Buffer.allocUnsafeSlow(bytes.length * 2)
-          bytes.copy(bigger, 0, 0, used)
-          bytes = bigger
-        }
-        const room = bytes.length - used
-        const n = readSync(fd, bytes, used, room, null)
-        used += n
-        // A short read of a regular file is its end: this saves the second read() that would
-        // only return 0 (a third of the reader's system calls).
-        if (n < room) break
-      }
+      ({ bytes, used } = readToEnd(fd, bytes, used))
       status[i] = FILE_OK
     } catch (err) {
       used = starts[i] ?? used

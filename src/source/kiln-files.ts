@@ -1,6 +1,7 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync } from 'node:fs'
 import { lstat, open, opendir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { readToEnd } from './read-to-end.js'
 
 /*
  * Low-level, path-safe reads of a mounted Kiln project. Every rule of "nothing outside the
@@ -87,18 +88,9 @@ export function readBytesNoFollowSync (path: string): Buffer {
     throw openError(err)
   }
   try {
-    let bytes = Buffer.allocUnsafeSlow(fstatSync(fd).size + 1)
-    let used = 0
-    for (;;) {
-      if (used === bytes.length) {
-        const bigger = Buffer.allocUnsafeSlow(bytes.length * 2)
-        bytes.copy(bigger, 0, 0, used)
-        bytes = bigger
-      }
-      const n = readSync(fd, bytes, used, bytes.length - used, null)
-      if (n === 0) return bytes.subarray(0, used)
-      used += n
-    }
+    // Sized from fstat (plus room to see the end): one read() for a file that does not change.
+    const { bytes, used } = readToEnd(fd, Buffer.allocUnsafeSlow(fstatSync(fd).size + 4096), 0)
+    return bytes.subarray(0, used)
   } catch (err) {
     throw readError(err)
   } finally {

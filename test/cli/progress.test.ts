@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { type CliIo, type OutputStream } from '../../src/cli/io.js'
-import { createProgress, writeFileAtomically, writeToStream } from '../../src/cli/output.js'
+import { createProgress, writeToStream } from '../../src/cli/output.js'
+import { writeFileAtomically } from '../../src/write-file-atomically.js'
 import { runCli } from '../../src/cli/run.js'
 
 /** A stream that records what is written; `isTTY` as asked. */
