@@ -50,15 +50,18 @@ export class ValidationReportErrorsError extends ValidationReportErrorsBase {
  */
 export const DATA_ERRORS: { readonly [C in FormatErrorCode]: { readonly statusCode: 400 | 404 | 422, readonly code: `KEX_${C}` } } = {
   STRATEGY_NOT_SUPPORTED: { statusCode: 400, code: 'KEX_STRATEGY_NOT_SUPPORTED' },
-  THINKING_INSTRUCTIONS_NOT_SUPPORTED: { statusCode: 400, code: 'KEX_THINKING_INSTRUCTIONS_NOT_SUPPORTED' },
-  THINKING_INSTRUCTIONS_MISSING: { statusCode: 400, code: 'KEX_THINKING_INSTRUCTIONS_MISSING' },
   SPLIT_NOT_FOUND: { statusCode: 404, code: 'KEX_SPLIT_NOT_FOUND' },
   TASK_RUN_NOT_FOUND: { statusCode: 422, code: 'KEX_TASK_RUN_NOT_FOUND' },
   TASK_RUN_INVALID: { statusCode: 422, code: 'KEX_TASK_RUN_INVALID' },
   THINKING_INSTRUCTIONS_REQUIRED: { statusCode: 422, code: 'KEX_THINKING_INSTRUCTIONS_REQUIRED' },
+  THINKING_INSTRUCTIONS_NOT_SUPPORTED: { statusCode: 422, code: 'KEX_THINKING_INSTRUCTIONS_NOT_SUPPORTED' },
   THINKING_DATA_REQUIRED: { statusCode: 422, code: 'KEX_THINKING_DATA_REQUIRED' },
+  THINKING_DATA_BLANK: { statusCode: 422, code: 'KEX_THINKING_DATA_BLANK' },
   TRACE_INVALID: { statusCode: 422, code: 'KEX_TRACE_INVALID' },
+  TOOL_NOT_RESOLVABLE: { statusCode: 422, code: 'KEX_TOOL_NOT_RESOLVABLE' },
+  MIXED_TOOL_SETS: { statusCode: 422, code: 'KEX_MIXED_TOOL_SETS' },
   OUTPUT_NOT_JSON: { statusCode: 422, code: 'KEX_OUTPUT_NOT_JSON' },
+  OUTPUT_NOT_OBJECT: { statusCode: 422, code: 'KEX_OUTPUT_NOT_OBJECT' },
   OUTPUT_NOT_FINITE: { statusCode: 422, code: 'KEX_OUTPUT_NOT_FINITE' },
   OUTPUT_NOT_SUPPORTED: { statusCode: 422, code: 'KEX_OUTPUT_NOT_SUPPORTED' },
   UNENCODABLE_TEXT: { statusCode: 422, code: 'KEX_UNENCODABLE_TEXT' }

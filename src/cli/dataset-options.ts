@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { DATA_STRATEGIES, DATASET_FORMATS, isDatasetFormat, type DataStrategy, type DatasetFormat } from '../format/index.js'
+import { DATA_STRATEGIES, FORMAT_NAMES, resolveFormat, type DataStrategy, type DatasetFormat } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
 import { KilnProjects } from '../source/kiln-project.js'
 import { existingFolder, required } from './args.js'
@@ -14,7 +14,9 @@ export const DATASET_OPTIONS = {
   strategy: { type: 'string' },
   'system-message': { type: 'string' },
   'system-message-file': { type: 'string' },
-  'thinking-instructions': { type: 'string' }
+  'thinking-instructions': { type: 'string' },
+  'no-tool-calls': { type: 'boolean' },
+  tools: { type: 'string' }
 } as const
 
 /** Parsed values of DATASET_OPTIONS. */
@@ -26,6 +28,8 @@ export interface DatasetOptionValues {
   readonly 'system-message'?: string
   readonly 'system-message-file'?: string
   readonly 'thinking-instructions'?: string
+  readonly 'no-tool-calls'?: boolean
+  readonly tools?: string
 }
 
 /** A checked dataset request of the CLI. */
@@ -34,10 +38,16 @@ export interface DatasetRequest {
   readonly projectDir: string
   readonly datasetId: string
   readonly format: DatasetFormat
+  /** The name given (`vertex_gemini` keeps its name in the file name). */
+  readonly formatName: string
   readonly dataStrategy: DataStrategy
   /** Undefined when neither --system-message nor --system-message-file was given. */
   readonly systemMessage: string | undefined
   readonly thinkingInstructions: string | null
+  /** False with --no-tool-calls: the runs' traces are left out. */
+  readonly includeToolCalls: boolean
+  /** Definitions from --tools FILE, for every line; null: each run's run config decides. */
+  readonly tools: readonly unknown[] | null
 }
 
 /** The system message from a file: strict UTF-8, one final newline (`\n` or `\r\n`) dropped. */
@@ -62,8 +72,9 @@ export async function readSystemMessageFile (path: string, command: string): Pro
 export async function datasetRequest (command: string, values: DatasetOptionValues): Promise<DatasetRequest> {
   const projectArg = required(command, 'project', values.project)
   const datasetId = required(command, 'dataset', values.dataset)
-  const format = required(command, 'format', values.format)
-  if (!isDatasetFormat(format)) throw new UsageError(`--format must be one of: ${DATASET_FORMATS.join(', ')} (got '${format}')`, command)
+  const formatName = required(command, 'format', values.format)
+  const format = resolveFormat(formatName)
+  if (format === undefined) throw new UsageError(`--format must be one of: ${FORMAT_NAMES.join(', ')} (got '${formatName}')`, command)
   const strategy = values.strategy ?? 'final_only'
   if (!(DATA_STRATEGIES as readonly string[]).includes(strategy)) {
     throw new UsageError(`--strategy must be one of: ${DATA_STRATEGIES.join(', ')} (got '${strategy}')`, command)
@@ -78,10 +89,36 @@ export async function datasetRequest (command: string, values: DatasetOptionValu
     projectDir: await existingFolder(command, 'project', projectArg),
     datasetId,
     format,
+    formatName,
     dataStrategy: strategy as DataStrategy,
     systemMessage,
-    thinkingInstructions: values['thinking-instructions'] ?? null
+    thinkingInstructions: values['thinking-instructions'] ?? null,
+    includeToolCalls: values['no-tool-calls'] !== true,
+    tools: values.tools === undefined ? null : await readToolsFile(values.tools, command)
   }
+}
+
+/** OpenAI tool definitions from a JSON file: an array of {"type": "function", "function": {...}}. */
+async function readToolsFile (path: string, command: string): Promise<readonly unknown[]> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    const reason = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'unreadable'
+    throw new UsageError(`cannot read --tools ${path} (${reason})`, command)
+  }
+  let tools: unknown
+  try {
+    tools = JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`--tools ${path} is not JSON (${err instanceof Error ? err.message : 'parse error'})`, command)
+  }
+  const isTool = (t: unknown): boolean => typeof t === 'object' && t !== null &&
+    typeof (t as { function?: { name?: unknown } }).function?.name === 'string'
+  if (!Array.isArray(tools) || !tools.every(isTool)) {
+    throw new UsageError(`--tools ${path} must hold a JSON array of OpenAI tool definitions ({"type": "function", "function": {"name": ...}})`, command)
+  }
+  return tools
 }
 
 /** The dataset split's source, or undefined after telling the user it does not exist. */

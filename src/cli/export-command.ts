@@ -61,7 +61,10 @@ export async function exportCommand (args: string[], io: CliIo): Promise<number>
     prepared = await prepareExport(source, {
       splitName,
       format: request.format,
+      formatName: request.formatName,
       dataStrategy: request.dataStrategy,
+      includeToolCalls: request.includeToolCalls,
+      tools: request.tools,
       systemMessage,
       thinkingInstructions: request.thinkingInstructions
     }, { signal: io.signal })

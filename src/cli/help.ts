@@ -1,4 +1,4 @@
-import { DATA_STRATEGIES, DATASET_FORMATS } from '../format/index.js'
+import { DATA_STRATEGIES, FORMAT_NAMES } from '../format/index.js'
 
 /* Help texts, kept apart from the commands so `--help` loads no server code. */
 
@@ -36,11 +36,15 @@ Options:
   --project DIR                 A Kiln project folder (holds project.kiln) or a folder of project folders
   --dataset ID                  The dataset split id (see \`kiln-export list\`)
   --split NAME                  The split to export: a key of split_contents, e.g. train (case-sensitive)
-  --format FORMAT               ${DATASET_FORMATS.join(',\n                                ')}
+  --format FORMAT               ${FORMAT_NAMES.join(',\n                                ')}
   --strategy STRATEGY           ${DATA_STRATEGIES.map((s) => s === 'final_only' ? `${s} (default)` : s).join(',\n                                ')}
   --system-message TEXT         The system message of every example (may be empty)
   --system-message-file FILE    Read the system message from FILE (UTF-8; one final newline is dropped)
-  --thinking-instructions TEXT  Needed with final_and_intermediate when a run has thinking data
+  --thinking-instructions TEXT  Needed with final_and_intermediate when a run has thinking data, and
+                                with two_message_cot; refused with final_and_intermediate_r1_compatible
+  --no-tool-calls               Leave each run's trace (tool calls and responses) out of its line
+  --tools FILE                  OpenAI tool definitions (a JSON array) for every line, instead of
+                                each run's run-config tools
   -o, --output FILE             Write FILE instead of stdout: a temp file in the same folder, renamed
                                 over FILE once the whole export is written (never a partial file)
   -h, --help                    Show this help
@@ -85,12 +89,14 @@ POST /datasets/{id}/validate (per-run problems, provider rules, token counts, es
 Options:
   --project DIR                 a Kiln project folder, or a folder of project folders (required)
   --dataset ID                  the dataset split id (required)
-  --format FORMAT               ${DATASET_FORMATS.join(', ')} (required)
+  --format FORMAT               ${FORMAT_NAMES.join(', ')} (required)
   --split NAME                  one split (default: every split of the dataset)
   --strategy STRATEGY           ${DATA_STRATEGIES.join(', ')} (default: final_only)
   --system-message TEXT         the system message (default: empty)
   --system-message-file F       read the system message from a file
   --thinking-instructions TEXT  thinking instructions
+  --no-tool-calls               leave each run's trace out of its line
+  --tools FILE                  OpenAI tool definitions (JSON array) for every line
   --profile NAME                provider profile: openai, vertex_gemini, huggingface (default: the format's)
   --model NAME                  a model of the profile (prices and limits)
   --json                        print the whole report as JSON

@@ -34,6 +34,8 @@ export async function validateCommand (args: string[], io: CliIo): Promise<numbe
       splitName: values.split,
       format: request.format,
       dataStrategy: request.dataStrategy,
+      includeToolCalls: request.includeToolCalls,
+      tools: request.tools,
       systemMessage: request.systemMessage ?? '',
       thinkingInstructions: request.thinkingInstructions
     }, { profile: profile as ProviderProfileName | undefined, model: values.model }, io.signal, 'options')

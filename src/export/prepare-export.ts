@@ -9,7 +9,7 @@ import {
 } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
 import { LineEncoder } from './line-encoder.js'
-import { checkRun, missingRunsMessage, type RunProblem } from '../validate/run-check.js'
+import { ToolSetCheck, checkRun, missingRunsMessage, type RunProblem } from '../validate/run-check.js'
 
 export { type RunProblem } from '../validate/run-check.js'
 
@@ -119,8 +119,11 @@ export async function prepareExport (
     if (problem.code === 'TASK_RUN_NOT_FOUND') missingIds.push(problem.runId)
   }
 
+  // Lines take their tools from the runs unless the request sends them: then one set for all.
+  const toolSets = params.tools == null ? new ToolSetCheck() : undefined
   for await (const batch of source.runs(ids, signal)) {
     for (const lookup of batch) {
+      if (toolSets !== undefined && lookup.status === 'found') toolSets.add(lookup.run)
       const checked = checkRun(lookup, buffering ? formatLine : checkLine)
       if (!checked.ok) {
         note(checked.problem)
@@ -138,6 +141,12 @@ export async function prepareExport (
   }
   signal?.throwIfAborted()
 
+  // Kiln's app refuses mixed tool sets before it formats anything, so this comes first.
+  const mixed = toolSets?.problem
+  if (mixed !== undefined) {
+    if (problems.length >= MAX_PROBLEMS) problems.pop()
+    throw new ExportDataError(mixed.code, mixed.message, [mixed.runId, ...[...badIds].filter((id) => id !== mixed.runId)], [mixed, ...problems])
+  }
   if (first !== undefined) {
     const message = first.code === 'TASK_RUN_NOT_FOUND' ? missingRunsMessage(missingIds) : first.message
     throw new ExportDataError(first.code, message, [...badIds], problems)

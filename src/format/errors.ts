@@ -1,16 +1,19 @@
 /** Why the formatter refused a run or a request; the HTTP layer maps each code to a status. */
 export type FormatErrorCode =
+  /* Refused for the whole request, before any run is read. */
+  | 'STRATEGY_NOT_SUPPORTED'
   | 'SPLIT_NOT_FOUND'
   | 'TASK_RUN_NOT_FOUND'
   | 'TASK_RUN_INVALID'
   | 'THINKING_INSTRUCTIONS_REQUIRED'
-  | 'THINKING_DATA_REQUIRED'
-  | 'TRACE_INVALID'
-  /* Refused for the whole request, before any run is read (400). */
-  | 'STRATEGY_NOT_SUPPORTED'
   | 'THINKING_INSTRUCTIONS_NOT_SUPPORTED'
-  | 'THINKING_INSTRUCTIONS_MISSING'
+  | 'THINKING_DATA_REQUIRED'
+  | 'THINKING_DATA_BLANK'
+  | 'TRACE_INVALID'
+  | 'TOOL_NOT_RESOLVABLE'
+  | 'MIXED_TOOL_SETS'
   | 'OUTPUT_NOT_JSON'
+  | 'OUTPUT_NOT_OBJECT'
   | 'OUTPUT_NOT_FINITE'
   | 'OUTPUT_NOT_SUPPORTED'
   | 'UNENCODABLE_TEXT'

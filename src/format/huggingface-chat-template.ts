@@ -6,5 +6,6 @@ export const huggingfaceChatTemplate: FormatGenerator = {
   description: 'Hugging Face chat template: {"conversations": [...]}, final output as plain text.',
   parsesOutput: false,
   strategies: DATA_STRATEGIES,
+  carriesTools: false,
   generate: (chat) => ({ conversations: chatMessages(chat, message('assistant', chat.finalPrefix + chat.finalOutput)) })
 }

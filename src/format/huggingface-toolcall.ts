@@ -1,7 +1,7 @@
 import { chatMessages } from './chat-messages.js'
-import { parseFinalOutput } from './parse-output.js'
+import { parseAnswer } from './parse-output.js'
 import { TOOL_CALL_INVALID_JSON } from './openai-toolcall.js'
-import { TOOL_CALL_STRATEGIES, type FormatGenerator } from './types.js'
+import { DATA_STRATEGIES, type FormatGenerator } from './types.js'
 
 /**
  * `huggingface_chat_template_toolcall_jsonl`: the final answer is a tool call whose `arguments`
@@ -11,9 +11,10 @@ import { TOOL_CALL_STRATEGIES, type FormatGenerator } from './types.js'
 export const huggingfaceToolcall: FormatGenerator = {
   description: 'Hugging Face chat template with the final answer as a tool call (arguments as a JSON value, random id).',
   parsesOutput: true,
-  strategies: TOOL_CALL_STRATEGIES,
+  strategies: DATA_STRATEGIES,
+  carriesTools: false,
   generate: (chat, context) => {
-    const value = parseFinalOutput(chat.finalOutput, (pythonError) => `${TOOL_CALL_INVALID_JSON}: ${pythonError}`)
+    const value = parseAnswer(chat, (pythonError) => `${TOOL_CALL_INVALID_JSON}: ${pythonError}`)
     const toolCall = {
       type: 'function',
       function: { name: 'task_response', id: context.randomToolCallId(), arguments: value }

@@ -1,8 +1,11 @@
 /** Public surface of the pure format core: no HTTP, no disk, no process state. */
 export { FormatError, type FormatErrorCode } from './errors.js'
 export { checkExportOptions, createLineChecker, createLineFormatter, exportFileName, kilnToolCallId, type LineFormatterOptions } from './line-formatter.js'
+export { BUILT_IN_TOOLS, runToolIds, toolSetKey } from './kiln-tools.js'
 export {
+  R1_INSTRUCTIONS_NOT_SUPPORTED,
   R1_THINKING_DATA_REQUIRED,
+  TWO_MESSAGE_COT_INSTRUCTIONS_REQUIRED,
   THINKING_DATA_REQUIRED,
   buildTrainingChat,
   thinkingTrainingData,
@@ -10,7 +13,7 @@ export {
   trainingChatFromData,
   type TrainingChatOptions
 } from './training-chat.js'
-export { DATASET_FORMATS, FORMATS, FORMAT_ALIASES, isDatasetFormat, resolveFormat, type DatasetFormat, type FormatAlias } from './registry.js'
+export { DATASET_FORMATS, FORMATS, FORMAT_ALIASES, FORMAT_NAMES, isDatasetFormat, resolveFormat, type DatasetFormat, type FormatAlias } from './registry.js'
 export {
   COT_FINAL_ANSWER_PROMPT,
   THINKING_INSTRUCTIONS_REQUIRED,
@@ -20,7 +23,6 @@ export {
 } from './training-data.js'
 export {
   DATA_STRATEGIES,
-  TOOL_CALL_STRATEGIES,
   type ChatMessage,
   type DataStrategy,
   type DatasetSplitData,

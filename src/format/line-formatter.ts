@@ -18,20 +18,16 @@ export function kilnToolCallId (): string {
   return uuid.slice(0, 8) + uuid.slice(9, 10)
 }
 
-/** Kiln's refusals of a whole request (spec section 10), checked before any run is read. */
+/**
+ * Refusals of a whole request, before any run is read: only a strategy the format does not
+ * support. Everything Kiln refuses is checked per run, in Kiln's order (spec 10.6), so an empty
+ * split is an empty file for every strategy, as in Kiln.
+ */
 export function checkExportOptions (options: LineFormatterOptions): void {
-  const { format, dataStrategy, thinkingInstructions } = options
+  const { format, dataStrategy } = options
   if (!FORMATS[format].strategies.includes(dataStrategy)) {
-    throw new FormatError('STRATEGY_NOT_SUPPORTED', format.startsWith('vertex_gemini')
-      ? 'R1 style thinking is not supported for Vertex Gemini. Please use a different training strategy.'
-      : 'R1 style thinking is not supported for tool call downloads. Please use a different training strategy.')
-  }
-  if (dataStrategy === 'final_and_intermediate_r1_compatible' && thinkingInstructions) {
-    throw new FormatError('THINKING_INSTRUCTIONS_NOT_SUPPORTED',
-      'Thinking instructions are not supported when fine-tuning thinking models (R1, QwQ, etc). Please remove the thinking instructions.')
-  }
-  if (dataStrategy === 'two_message_cot' && thinkingInstructions === null) {
-    throw new FormatError('THINKING_INSTRUCTIONS_MISSING', 'Thinking instructions are required when data_strategy is two_message_cot')
+    throw new FormatError('STRATEGY_NOT_SUPPORTED',
+      `Format ${format} does not support data strategy ${dataStrategy}: use one of ${FORMATS[format].strategies.join(', ')} (GET /formats)`)
   }
 }
 
@@ -59,9 +55,11 @@ function lineFunction (options: LineFormatterOptions, finish: (value: PyDumpable
   checkExportOptions(options)
   const generator = FORMATS[options.format]
   const context: GenerateContext = { randomToolCallId: options.randomToolCallId ?? kilnToolCallId }
+  // Kiln resolves run-config tools for every format; ours skip it where the lines carry none.
+  const chatOptions = { ...options, runTools: generator.carriesTools }
   return (run) => {
     try {
-      return finish(generator.generate(buildTrainingChat(run, options), context))
+      return finish(generator.generate(buildTrainingChat(run, chatOptions), context))
     } catch (err) {
       if (err instanceof FormatError) throw new FormatError(err.code, err.message, run.id)
       // Python writes the lone surrogate raw and UTF-8 encoding fails; we refuse before writing.

@@ -7,5 +7,6 @@ export const openaiChat: FormatGenerator = {
   description: 'OpenAI chat fine-tuning: {"messages": [...]}, final output as plain text.',
   parsesOutput: false,
   strategies: DATA_STRATEGIES,
+  carriesTools: true,
   generate: (chat) => openaiLine(chat, message('assistant', chat.finalPrefix + chat.finalOutput))
 }

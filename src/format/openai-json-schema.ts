@@ -1,5 +1,5 @@
 import { message, openaiLine } from './chat-messages.js'
-import { parseFinalOutput, quoteOutput } from './parse-output.js'
+import { parseAnswer, quoteOutput } from './parse-output.js'
 import { dumpPythonJson } from './python-json.js'
 import { DATA_STRATEGIES, type FormatGenerator } from './types.js'
 
@@ -11,13 +11,14 @@ export const openaiJsonSchema: FormatGenerator = {
   description: 'OpenAI chat for structured tasks: the final output is re-serialised JSON text.',
   parsesOutput: true,
   strategies: DATA_STRATEGIES,
+  carriesTools: true,
   generate: (chat) => {
-    const value = parseFinalOutput(
-      chat.finalOutput,
+    const value = parseAnswer(
+      chat,
       (pythonError) => `Invalid JSON in JSON Schema training set: ${pythonError}\nOutput Data: ${quoteOutput(chat.finalOutput)}`
     )
     // Lone surrogates stay raw here so the line writer reports them where Python would.
-    const content = chat.finalPrefix + dumpPythonJson(value, { keepLoneSurrogates: true })
+    const content = dumpPythonJson(value, { keepLoneSurrogates: true })
     return openaiLine(chat, message('assistant', content))
   }
 }

@@ -1,7 +1,7 @@
 import { openaiLine } from './chat-messages.js'
-import { parseFinalOutput } from './parse-output.js'
+import { parseAnswer } from './parse-output.js'
 import { dumpPythonJson } from './python-json.js'
-import { TOOL_CALL_STRATEGIES, type FormatGenerator } from './types.js'
+import { DATA_STRATEGIES, type FormatGenerator } from './types.js'
 
 /** Kiln's tool-call error text, typo ("in for") included: clients may match on it. */
 export const TOOL_CALL_INVALID_JSON = 'Invalid JSON in for tool call'
@@ -13,9 +13,10 @@ export const TOOL_CALL_INVALID_JSON = 'Invalid JSON in for tool call'
 export const openaiToolcall: FormatGenerator = {
   description: 'OpenAI chat with the final answer as a task_response tool call (arguments as a JSON string).',
   parsesOutput: true,
-  strategies: TOOL_CALL_STRATEGIES,
+  strategies: DATA_STRATEGIES,
+  carriesTools: true,
   generate: (chat) => {
-    const value = parseFinalOutput(chat.finalOutput, (pythonError) => `${TOOL_CALL_INVALID_JSON}: ${pythonError}`)
+    const value = parseAnswer(chat, (pythonError) => `${TOOL_CALL_INVALID_JSON}: ${pythonError}`)
     const toolCall = {
       id: 'call_1',
       type: 'function',

@@ -6,6 +6,7 @@ import {
   parsePythonJson,
   type PyValue
 } from './python-json.js'
+import { type TrainingChat } from './types.js'
 
 /**
  * Longest slice of an output quoted in an error message. Kiln quotes it all (spec 13.11); we keep
@@ -31,12 +32,28 @@ function hasNonFinite (value: PyValue): boolean {
   return false
 }
 
+/** Kiln's chat-formatter messages (since June 2025) for a last message that is not a JSON object. */
+export const LAST_MESSAGE_NOT_JSON = 'Last message is not JSON (structured), and this format expects structured data'
+export const LAST_MESSAGE_NOT_OBJECT = 'Last message is not a JSON Dictionary (structured data), and this format expects structured_data.'
+
+/**
+ * The structured answer of a chat, as the formats that parse it read it. `seed` rules: the output
+ * alone, any JSON value, the seed's message (`describeSeedError`). `chat` rules (the later
+ * strategies, Kiln's `last_message_structured_content`): the whole last message, which for R1
+ * starts with `<think>` and so never parses, and it must be a JSON object.
+ */
+export function parseAnswer (chat: TrainingChat, describeSeedError: (pythonError: string) => string): PyValue {
+  if (chat.outputRules === 'seed') return parseFinalOutput(chat.finalOutput, describeSeedError)
+  return parseFinalOutput(chat.finalPrefix + chat.finalOutput, (pythonError) => `${LAST_MESSAGE_NOT_JSON}: ${pythonError}`, true)
+}
+
 /**
  * Python's `json.loads(final_output)` for the formats that re-serialise the output.
  * `describeDecodeError` builds Kiln's format-specific message from Python's decode error text.
  * We refuse NaN/Infinity/overflowing numbers on purpose: Kiln would write non-standard JSON.
+ * `requireObject`: anything but a JSON object is refused too (Kiln's chat formatter).
  */
-export function parseFinalOutput (output: string, describeDecodeError: (pythonError: string) => string): PyValue {
+export function parseFinalOutput (output: string, describeDecodeError: (pythonError: string) => string, requireObject = false): PyValue {
   let value: PyValue
   try {
     value = parsePythonJson(output)
@@ -50,6 +67,7 @@ export function parseFinalOutput (output: string, describeDecodeError: (pythonEr
     }
     throw err
   }
+  if (requireObject && !(value instanceof Map)) throw new FormatError('OUTPUT_NOT_OBJECT', LAST_MESSAGE_NOT_OBJECT)
   if (hasNonFinite(value)) {
     throw new FormatError(
       'OUTPUT_NOT_FINITE',

@@ -27,12 +27,16 @@ export const DATASET_FORMATS = Object.keys(FORMATS) as DatasetFormat[]
 
 /**
  * Later Kiln names of our formats. Kiln renamed `vertex_gemini_1_5` to `vertex_gemini` in April
- * 2025 (same lines). The seed rejects the new name, and so do we unless aliases are switched on.
+ * 2025 (same lines), and Kiln's users send the new name: accepted by default (FORMAT_ALIASES=false
+ * turns it off, as at the seed). A file keeps the name that was sent.
  */
 export const FORMAT_ALIASES = { vertex_gemini: 'vertex_gemini_1_5' } as const satisfies Record<string, DatasetFormat>
 
 /** A later Kiln name of a format. */
 export type FormatAlias = keyof typeof FORMAT_ALIASES
+
+/** Every format name accepted by default: the six, then Kiln's current names. */
+export const FORMAT_NAMES: ReadonlyArray<DatasetFormat | FormatAlias> = [...DATASET_FORMATS, ...Object.keys(FORMAT_ALIASES) as FormatAlias[]]
 
 /** The format a name (canonical or alias) stands for, or undefined. */
 export function resolveFormat (name: string): DatasetFormat | undefined {

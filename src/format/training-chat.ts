@@ -1,5 +1,6 @@
 import { FormatError } from './errors.js'
 import { fromJsJson } from './js-json.js'
+import { runToolDefinitions } from './kiln-tools.js'
 import { type PyDumpable } from './python-json.js'
 import { COT_FINAL_ANSWER_PROMPT, buildTrainingData, supportsCot } from './training-data.js'
 import { type ChatMessage, type DataStrategy, type TaskRunData, type TraceMessage, type TrainingChat, type TrainingData } from './types.js'
@@ -9,18 +10,26 @@ export interface TrainingChatOptions {
   readonly systemMessage: string
   readonly thinkingInstructions: string | null
   readonly dataStrategy: DataStrategy
-  /** Put the run's trace tool calls and tool responses before the final answer. */
+  /** Put the run's trace tool calls and tool responses before the final answer (Kiln HEAD: always; default true). */
   readonly includeToolCalls?: boolean
-  /** Function definitions to send with each example (OpenAI `tools`, Vertex `functionDeclarations`). */
+  /** Function definitions for every line (OpenAI `tools`, Vertex `functionDeclarations`); they replace the runs' own. */
   readonly tools?: readonly unknown[] | null
+  /** Without `tools`, take each run's definitions from its run config, as Kiln HEAD does (formats that carry tools). */
+  readonly runTools?: boolean
 }
 
 /** Kiln's message (since 2025-06) when a thinking strategy meets a run without thinking data. */
 export const THINKING_DATA_REQUIRED =
   'Thinking data is required when fine-tuning thinking models. Please ensure your fine-tuning dataset contains reasoning or chain of thought output for every entry.'
-/** Kiln's R1 message for missing or blank thinking. */
+/** Kiln's R1 message for blank thinking (missing thinking gets THINKING_DATA_REQUIRED, as in Kiln). */
 export const R1_THINKING_DATA_REQUIRED =
   'Thinking data is required when fine-tuning thinking models (R1, QwQ, etc). Please ensure your fine-tuning dataset contains reasoning or chain of thought output for every entry.'
+
+/** Kiln's `two_message_cot` refusal of null thinking instructions (it names the legacy strategy, as Kiln does). */
+export const TWO_MESSAGE_COT_INSTRUCTIONS_REQUIRED = 'thinking_instructions are required when strategy is final_and_intermediate'
+/** Kiln's R1 refusal of thinking instructions. */
+export const R1_INSTRUCTIONS_NOT_SUPPORTED =
+  'Thinking instructions are not supported when fine-tuning thinking models (R1, QwQ, etc). Please remove the thinking instructions.'
 
 /** Python's `str.strip()` whitespace (str.isspace): JS `trim()` differs on U+001C-U+001F, U+0085 and U+FEFF. */
 // eslint-disable-next-line no-control-regex -- U+001C-U+001F are whitespace to Python, on purpose.
@@ -49,7 +58,7 @@ export function toolMessagesOf (trace: readonly TraceMessage[] | null | undefine
   const messages: ChatMessage[] = []
   for (const message of trace ?? []) {
     if (message.role === 'assistant' && Array.isArray(message.tool_calls) && message.tool_calls.length > 0) {
-      messages.push({ kind: 'tool_call', content: textOf(message.content), toolCalls: message.tool_calls.map(fromJsJson) })
+      messages.push({ kind: 'tool_call', content: textOf(message.content), toolCalls: message.tool_calls.map(toolCallItem) })
     } else if (message.role === 'tool') {
       if (message.tool_call_id == null) throw new FormatError('TRACE_INVALID', 'Tool call ID is required for tool response messages')
       if (message.content == null) throw new FormatError('TRACE_INVALID', 'Content is required for tool response messages')
@@ -60,6 +69,22 @@ export function toolMessagesOf (trace: readonly TraceMessage[] | null | undefine
   return messages
 }
 
+/** Pick `keys` of a JSON object, in that order, dropping the others. */
+function pick (value: unknown, keys: readonly string[], each: (key: string, item: unknown) => PyDumpable): PyDumpable {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fromJsJson(value)
+  const result: Record<string, PyDumpable> = {}
+  for (const key of keys) if (Object.hasOwn(value, key)) result[key] = each(key, (value as Record<string, unknown>)[key])
+  return result
+}
+
+/**
+ * A trace tool call as Kiln HEAD writes it: validated with openai's TypedDicts, so the keys come in
+ * their declared order (`id`, `function` {`arguments`, `name`}, `type`) and unknown keys are gone.
+ */
+function toolCallItem (call: unknown): PyDumpable {
+  return pick(call, ['id', 'function', 'type'], (key, item) => key === 'function' ? pick(item, ['arguments', 'name'], (_k, v) => fromJsJson(v)) : fromJsJson(item))
+}
+
 const text = (role: 'user' | 'assistant', content: string): ChatMessage => ({ kind: 'text', role, content })
 
 /**
@@ -68,7 +93,7 @@ const text = (role: 'user' | 'assistant', content: string): ChatMessage => ({ ki
  * turns, before the thinking.
  */
 export function trainingChatFromData (data: TrainingData, toolMessages: readonly ChatMessage[] = [], tools: readonly PyDumpable[] | null = null): TrainingChat {
-  const base = { systemMessage: data.systemMessage, tools, finalOutput: data.finalOutput, finalPrefix: '' }
+  const base = { systemMessage: data.systemMessage, tools, finalOutput: data.finalOutput, finalPrefix: '', outputRules: 'seed' as const }
   if (!supportsCot(data)) return { ...base, messages: [text('user', data.input), ...toolMessages] }
   return {
     ...base,
@@ -79,30 +104,46 @@ export function trainingChatFromData (data: TrainingData, toolMessages: readonly
   }
 }
 
+/** The tool definitions of a run's lines: the request's, else (when asked) the run config's, else none. */
+function toolsOf (run: TaskRunData, options: TrainingChatOptions): readonly PyDumpable[] | null {
+  const definitions = options.tools ?? (options.runTools === true ? runToolDefinitions(run) : null)
+  return definitions != null && definitions.length > 0 ? definitions.map(fromJsJson) : null
+}
+
 /**
  * Build the training chat of one run. The seed strategies follow Kiln's `build_training_data` at
- * the seed commit exactly (so their lines stay byte-identical); the later ones follow Kiln's chat
- * formatter (spec section 10). Trace tool messages go after the user turn(s), before any thinking.
+ * the seed commit exactly (so their lines stay byte-identical); the later ones follow Kiln HEAD's
+ * chat formatter (spec section 10), with its checks in its order (10.6): tools, instructions
+ * (two_message_cot), the trace, instructions (R1), thinking data; the answer's JSON checks come
+ * last, in the generators. Trace tool messages go after the user turn(s), before any thinking.
  */
 export function buildTrainingChat (run: TaskRunData, options: TrainingChatOptions): TrainingChat {
-  const toolMessages = options.includeToolCalls === true ? toolMessagesOf(run.trace) : []
-  const tools: readonly PyDumpable[] | null = options.tools != null && options.tools.length > 0 ? options.tools.map(fromJsJson) : null
-  const base = { systemMessage: options.systemMessage, tools }
+  const tools = toolsOf(run, options)
   const strategy = options.dataStrategy
+  if (strategy === 'two_message_cot' && options.thinkingInstructions === null) {
+    throw new FormatError('THINKING_INSTRUCTIONS_REQUIRED', TWO_MESSAGE_COT_INSTRUCTIONS_REQUIRED)
+  }
+  const toolMessages = options.includeToolCalls !== false ? toolMessagesOf(run.trace) : []
+  const base = { systemMessage: options.systemMessage, tools, outputRules: 'chat' as const }
   switch (strategy) {
     case 'final_only':
     case 'final_and_intermediate':
       return trainingChatFromData(buildTrainingData(run, { ...options, dataStrategy: strategy }), toolMessages, tools)
     case 'two_message_cot': {
-      const thinking = thinkingTrainingData(run)
-      if (thinking === null) throw new FormatError('THINKING_DATA_REQUIRED', THINKING_DATA_REQUIRED)
-      const user = `The input is:\n<user_input>\n${run.input}\n</user_input>\n\n${options.thinkingInstructions ?? ''}`
+      const thinking = requiredThinking(run)
+      const input = run.input
+      // Kiln drops the wrapper when the input is a whole conversation (a full-trace eval description).
+      const user = input.includes('<conversation_history>')
+        ? `${input}\n\n${options.thinkingInstructions ?? ''}`
+        : `The input is:\n<user_input>\n${input}\n</user_input>\n\n${options.thinkingInstructions ?? ''}`
       const messages = [text('user', user), ...toolMessages, text('assistant', thinking), text('user', COT_FINAL_ANSWER_PROMPT)]
       return { ...base, messages, finalOutput: finalOutputOf(run), finalPrefix: '' }
     }
     case 'final_and_intermediate_r1_compatible': {
-      const thinking = thinkingTrainingData(run)
-      if (thinking === null || PYTHON_BLANK.test(thinking)) throw new FormatError('THINKING_DATA_REQUIRED', R1_THINKING_DATA_REQUIRED)
+      // Checked for truthiness: "" behaves like null.
+      if (options.thinkingInstructions) throw new FormatError('THINKING_INSTRUCTIONS_NOT_SUPPORTED', R1_INSTRUCTIONS_NOT_SUPPORTED)
+      const thinking = requiredThinking(run)
+      if (PYTHON_BLANK.test(thinking)) throw new FormatError('THINKING_DATA_BLANK', R1_THINKING_DATA_REQUIRED)
       return {
         ...base,
         messages: [text('user', run.input), ...toolMessages],
@@ -113,6 +154,13 @@ export function buildTrainingChat (run: TaskRunData, options: TrainingChatOption
     default:
       return exhaustive(strategy)
   }
+}
+
+/** Kiln's `get_thinking_data`: the thinking text, which may be blank, or a refusal when there is none. */
+function requiredThinking (run: TaskRunData): string {
+  const thinking = thinkingTrainingData(run)
+  if (thinking === null) throw new FormatError('THINKING_DATA_REQUIRED', THINKING_DATA_REQUIRED)
+  return thinking
 }
 
 function finalOutputOf (run: TaskRunData): string {

@@ -9,12 +9,18 @@ export const DATA_STRATEGIES = ['final_only', 'final_and_intermediate', 'final_a
 /** How much of a run's reasoning goes into the training example. */
 export type DataStrategy = typeof DATA_STRATEGIES[number]
 
-/** Strategies of the tool-call and Vertex formats: Kiln refuses R1-style thinking there. */
-export const TOOL_CALL_STRATEGIES: readonly DataStrategy[] = ['final_only', 'final_and_intermediate', 'two_message_cot']
+/** The part of a Kiln run config the exporter reads: the tools a Kiln agent run could call. */
+export interface RunConfigData {
+  /** `kiln_agent` (also when absent, as in Kiln) or `mcp`; only agent configs list tools. */
+  readonly type?: string
+  readonly tools_config?: { readonly tools?: readonly string[] } | null
+}
 
 /** The part of a Kiln TaskOutput the formatter reads. */
 export interface TaskOutputData {
   readonly output: string
+  /** Where the output came from; its run config names the tools (Kiln HEAD's `tools` source). */
+  readonly source?: { readonly run_config?: RunConfigData | null } | null
 }
 
 /**
@@ -27,8 +33,12 @@ export interface TaskRunData {
   readonly output: TaskOutputData
   readonly repaired_output?: TaskOutputData | null
   readonly intermediate_outputs?: Readonly<Record<string, string>> | null
-  /** A saved conversation (OpenAI chat messages), exported with `include_tool_calls`. */
+  /** A saved conversation (OpenAI chat messages): its tool calls are exported unless `include_tool_calls` is false. */
   readonly trace?: readonly TraceMessage[] | null
+  /** Set on runs an eval generated: Kiln HEAD hides them from fine-tune data (the report warns). */
+  readonly eval_source?: unknown
+  /** The run this one continues (multi-turn): Kiln HEAD hides the parent from fine-tune data. */
+  readonly parent_task_run_id?: string | null
 }
 
 /** One message of a run's trace, as OpenAI chat messages are shaped; other fields are ignored. */
@@ -83,6 +93,12 @@ export interface TrainingChat {
   readonly finalOutput: string
   /** Text before the final answer in the same message (the R1 `<think>` block), or ''. */
   readonly finalPrefix: string
+  /**
+   * How the formats that parse the answer treat it: `seed` (Kiln's February 2025 formatter: the
+   * output alone, any JSON value, the seed's messages) or `chat` (Kiln's chat formatter, used by the
+   * later strategies: the whole last message, a JSON object, the later messages).
+   */
+  readonly outputRules: 'seed' | 'chat'
   /** Tool (function) definitions sent with the request, for the formats that carry them. */
   readonly tools: readonly PyDumpable[] | null
 }
@@ -95,6 +111,8 @@ export interface FormatGenerator {
   readonly parsesOutput: boolean
   /** The data strategies the format accepts. */
   readonly strategies: readonly DataStrategy[]
+  /** True when lines carry tool definitions (`tools`, Vertex `functionDeclarations`); Kiln's HF formats never do. */
+  readonly carriesTools: boolean
   /** Shapes one example into the object written as one JSONL line; may throw FormatError. */
   readonly generate: (chat: TrainingChat, context: GenerateContext) => PyDumpable
 }

@@ -1,6 +1,6 @@
 import { FormatError } from './errors.js'
 import { PyNumber, PythonJsonDecodeError, PythonJsonValueError, parsePythonJson, type PyDumpable, type PyValue } from './python-json.js'
-import { TOOL_CALL_STRATEGIES, type FormatGenerator, type TrainingChat } from './types.js'
+import { DATA_STRATEGIES, type FormatGenerator, type TrainingChat } from './types.js'
 
 type Json = PyDumpable
 type JsonRecord = { readonly [key: string]: Json }
@@ -123,7 +123,8 @@ function vertexContents (chat: TrainingChat): Json[] {
 export const vertexGemini: FormatGenerator = {
   description: 'Vertex AI Gemini tuning: {"systemInstruction": ..., "contents": [...]} with user/model roles.',
   parsesOutput: false,
-  strategies: TOOL_CALL_STRATEGIES,
+  strategies: DATA_STRATEGIES,
+  carriesTools: true,
   generate: (chat) => {
     const line: Record<string, Json> = {
       systemInstruction: { role: 'system', parts: [{ text: chat.systemMessage }] },

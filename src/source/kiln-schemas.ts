@@ -7,10 +7,25 @@ import { Type, type Static } from 'typebox'
  * patternProperties so the OpenAPI document stays readable.
  */
 
-/** Kiln TaskOutput (only `output` is read). */
+const open = { additionalProperties: true } as const
+
+/** The run config of a TaskOutput's source: a `kiln_agent` config lists the tools the run could call. */
+const RunConfigSchema = Type.Object({
+  type: Type.Optional(Type.String({ description: '`kiln_agent` (the default) or `mcp`.' })),
+  tools_config: Type.Optional(Type.Union([
+    Type.Object({ tools: Type.Optional(Type.Array(Type.String(), { description: 'Kiln tool ids, e.g. kiln_tool::add_numbers.' })) }, open),
+    Type.Null()
+  ]))
+}, { ...open, description: 'How the output was produced; its tools fill the lines\' tools when the request sends none.' })
+
+/** Kiln TaskOutput (`output`, and the tools of `source.run_config`, are read). */
 export const TaskOutputSchema = Type.Object({
-  output: Type.String({ description: 'The output text: plaintext, or JSON text for structured tasks.' })
-}, { additionalProperties: true, description: 'A Kiln TaskOutput; only `output` is read.' })
+  output: Type.String({ description: 'The output text: plaintext, or JSON text for structured tasks.' }),
+  source: Type.Optional(Type.Union([
+    Type.Object({ run_config: Type.Optional(Type.Union([RunConfigSchema, Type.Null()])) }, open),
+    Type.Null()
+  ]))
+}, { ...open, description: 'A Kiln TaskOutput; `output` and `source.run_config.tools_config.tools` are read.' })
 
 /** Kiln TaskRun (`task_run.kiln`). */
 export const TaskRunSchema = Type.Object({
@@ -27,7 +42,13 @@ export const TaskRunSchema = Type.Object({
   trace: Type.Optional(Type.Union([
     Type.Array(Type.Object({ role: Type.String() }, { additionalProperties: true })),
     Type.Null()
-  ], { description: 'The saved conversation (OpenAI chat messages); read only with include_tool_calls.' }))
+  ], { description: 'The saved conversation (OpenAI chat messages): its tool calls and tool responses are exported unless include_tool_calls is false.' })),
+  parent_task_run_id: Type.Optional(Type.Union([Type.String(), Type.Null()], {
+    description: 'The run this one continues (multi-turn). Kiln leaves parents out of fine-tune data; we export them and the validation report warns.'
+  })),
+  eval_source: Type.Optional(Type.Unknown({
+    description: 'Set on runs an eval generated. Kiln leaves them out of fine-tune data; we export them and the validation report warns.'
+  }))
 }, { additionalProperties: true, description: 'A Kiln TaskRun exactly as in task_run.kiln; unread fields are allowed.' })
 
 /** Kiln DatasetSplit (`dataset_split.kiln`). */

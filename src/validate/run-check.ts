@@ -1,4 +1,4 @@
-import { FormatError, type FormatErrorCode, type TaskRunData } from '../format/index.js'
+import { FormatError, runToolIds, toolSetKey, type FormatErrorCode, type TaskRunData } from '../format/index.js'
 import { type RunLookup } from '../source/types.js'
 
 /*
@@ -46,5 +46,36 @@ export function checkRun (lookup: RunLookup, formatLine: (run: TaskRunData) => s
         if (err instanceof FormatError) return { ok: false, run: lookup.run, problem: { runId: lookup.id, code: err.code, message: err.message } }
         throw err
       }
+  }
+}
+
+/** Kiln's app's refusal of a split whose runs were made with different tools. */
+export const MIXED_TOOL_SETS = 'Dataset contains mixed tool/skill selections and cannot be exported'
+
+const describeTools = (ids: readonly string[]): string => ids.length === 0 ? 'no tools' : `tools ${ids.join(', ')}`
+
+/**
+ * Kiln's `DatasetSplit.compute_tool_info`: every run must use the same set of run-config tools (a
+ * run without a run config uses none). Needed only when the lines take their tools from the runs,
+ * that is when the request sends no `tools`. Feed it every run read; `problem` is the first clash.
+ */
+export class ToolSetCheck {
+  private first: { readonly runId: string, readonly key: string, readonly ids: readonly string[] } | undefined
+  problem: RunProblem | undefined
+
+  add (run: TaskRunData): void {
+    if (this.problem !== undefined) return
+    const ids = runToolIds(run)
+    const key = toolSetKey(ids)
+    if (this.first === undefined) {
+      this.first = { runId: run.id, key, ids }
+    } else if (key !== this.first.key) {
+      this.problem = {
+        runId: run.id,
+        code: 'MIXED_TOOL_SETS',
+        message: `${MIXED_TOOL_SETS}: run ${this.first.runId} was made with ${describeTools(this.first.ids)}, run ${run.id} with ${describeTools(ids)}. ` +
+          'Export runs made with one tool set, or send "tools" in the request: those definitions then go on every line ([] for none).'
+      }
+    }
   }
 }

@@ -144,7 +144,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
       dataStrategy: body.data_strategy ?? 'final_only',
       systemMessage: body.system_message,
       thinkingInstructions: body.thinking_instructions ?? null,
-      includeToolCalls: body.include_tool_calls ?? false,
+      includeToolCalls: body.include_tool_calls ?? true,
       tools: body.tools ?? null
     }
     const { query } = request

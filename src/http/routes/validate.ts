@@ -113,7 +113,7 @@ function validationParams (body: ValidateRequest): ValidationParams {
     dataStrategy: body.data_strategy ?? 'final_only',
     systemMessage: body.system_message,
     thinkingInstructions: body.thinking_instructions ?? null,
-    includeToolCalls: body.include_tool_calls ?? false,
+    includeToolCalls: body.include_tool_calls ?? true,
     tools: body.tools ?? null
   }
 }

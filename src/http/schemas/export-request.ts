@@ -71,20 +71,24 @@ export function exportRequestProperties (formats: readonly FormatName[]) {
       type: 'string',
       default: 'final_only',
       description: 'final_only: system, user, answer. final_and_intermediate: adds the chain-of-thought turns (Kiln\'s seed layout) for runs ' +
-        'with thinking data. final_and_intermediate_r1_compatible: one assistant message "<think>\\n{thinking}\\n</think>\\n\\n{answer}", every run ' +
-        'needs thinking, no thinking instructions, not for Vertex or tool-call formats. two_message_cot: one user message with the input in ' +
-        '<user_input> tags and the thinking instructions, then thinking, the final-answer prompt and the answer; every run needs thinking.'
+        'with thinking data. final_and_intermediate_r1_compatible: one assistant message "<think>\\n{thinking}\\n</think>\\n\\n{answer}"; every run ' +
+        'needs non-blank thinking, thinking instructions are refused, and the three formats that parse the answer always refuse it (as Kiln does). ' +
+        'two_message_cot: one user message with the input in <user_input> tags and the thinking instructions, then the thinking, the final-answer ' +
+        'prompt and the answer; every run needs thinking data and thinking_instructions must not be null. Kiln checks each run in split order, ' +
+        'so an empty split is an empty file for every strategy.'
     })),
     system_message: Type.String({ description: 'The system message of every example (may be empty).' }),
     thinking_instructions: Type.Optional(Type.Union([Type.String(), Type.Null()], {
-      description: 'Required (non-empty) with final_and_intermediate when a run has thinking data, and with two_message_cot; refused with final_and_intermediate_r1_compatible; ignored by final_only.'
+      description: 'final_and_intermediate: required (non-empty) when a run has thinking data. two_message_cot: required (not null; "" is allowed). ' +
+        'final_and_intermediate_r1_compatible: refused unless null or "". final_only: ignored.'
     })),
     include_tool_calls: Type.Optional(Type.Boolean({
-      default: false,
-      description: 'Export the tool calls and tool responses of each run\'s saved trace between the user message and the final answer.'
+      default: true,
+      description: 'Export the tool calls and tool responses of each run\'s saved trace right after the user message, as Kiln does. false: leave the trace out (the seed\'s behaviour).'
     })),
     tools: Type.Optional(Type.Array(ToolDefinitionSchema, {
-      description: 'Function definitions added to each line of the OpenAI formats ("tools") and Vertex ("functionDeclarations").'
+      description: 'Function definitions for every line of the OpenAI formats ("tools") and Vertex ("functionDeclarations"); the HF formats carry none. ' +
+        'Without it each line gets the tools of its run\'s run config, as Kiln does (Kiln\'s built-in tools are resolved; any other tool id is a 422 asking for this field). [] writes none.'
     })),
     dataset_split: Type.Optional(DatasetSplitSchema),
     task_runs: Type.Optional(Type.Array(TaskRunSchema, { description: 'The runs the split names (extra runs are fine).' })),
