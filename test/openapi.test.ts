@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { describe, expect, it } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../src/config.js'
-import { DATASET_FORMATS } from '../src/format/index.js'
+import { FORMAT_NAMES } from '../src/format/index.js'
 import { KilnProjects } from '../src/source/kiln-project.js'
 import { renderOpenApi } from '../scripts/openapi-document.js'
 import { postJson, startServer } from './helpers/server.js'
@@ -24,7 +24,7 @@ describe('the OpenAPI document', () => {
       paths: Record<string, { post?: { requestBody: { content: { 'application/json': { schema: { properties: { format: { enum: string[] } } } } } } } }>
     }
     const schema = doc.paths['/datasets/{id}/export']?.post?.requestBody.content['application/json'].schema
-    expect(schema?.properties.format.enum).toEqual(DATASET_FORMATS)
+    expect(schema?.properties.format.enum).toEqual(FORMAT_NAMES)
   })
 
   it('is served at /openapi.json and Swagger UI at /docs', async () => {

@@ -1,3 +1,4 @@
+import { resolveFormat } from '../format/index.js'
 import { Type, type Static } from 'typebox'
 import { type TokenizerName, TOKENIZERS } from './tokenizers.js'
 
@@ -121,7 +122,9 @@ export interface ProfileOverrides {
 
 /** The profile whose line format is `format`: the default when a request names none. */
 export function profileForFormat (profiles: ProviderProfiles, format: string): ProviderProfileName {
-  return PROVIDER_PROFILES.find((name) => profiles.profiles[name].formats.includes(format)) ?? 'openai'
+  // A later Kiln name (vertex_gemini) takes its format's profile.
+  const canonical = resolveFormat(format) ?? format
+  return PROVIDER_PROFILES.find((name) => profiles.profiles[name].formats.includes(canonical)) ?? 'openai'
 }
 
 /** A model the profile does not list. */

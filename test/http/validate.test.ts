@@ -97,7 +97,7 @@ describe('POST /datasets/:id/validate', () => {
     expect(problems(report, 'train')).toEqual(['TOO_FEW_TRAINING_EXAMPLES -', 'KEX_TASK_RUN_NOT_FOUND 152956569114'])
   })
 
-  it('refuses request errors as the export does: unknown fields, models and splits, and refused strategies', async () => {
+  it('refuses request errors as the export does: unknown fields, models and splits; reports what Kiln refuses per run', async () => {
     const { client } = await mountedExample()
     const path = `/datasets/${EXAMPLE_ID}/validate`
     const typo = await postJson(client, path, { ...EXAMPLE_BODY, provider_profil: 'openai' })
@@ -111,8 +111,14 @@ describe('POST /datasets/:id/validate', () => {
     expect(split.json()).toMatchObject({ statusCode: 404, code: 'KEX_SPLIT_NOT_FOUND', message: 'Split Train not found in dataset' })
     const dataset = await postJson(client, '/datasets/404404404404/validate', EXAMPLE_BODY)
     expect(dataset.json()).toMatchObject({ statusCode: 404, code: 'KEX_DATASET_NOT_FOUND' })
-    const strategy = await postJson(client, path, { ...EXAMPLE_BODY, format: 'vertex_gemini_1_5', data_strategy: 'final_and_intermediate_r1_compatible' })
-    expect(strategy.json()).toMatchObject({ statusCode: 400, code: 'KEX_STRATEGY_NOT_SUPPORTED' })
+    // What Kiln refuses per run is a data problem of the report, as in the export (422 there).
+    const strategy = await postJson(client, path, { ...EXAMPLE_BODY, format: 'vertex_gemini', data_strategy: 'final_and_intermediate_r1_compatible', thinking_instructions: 'Think.' })
+    expect(strategy.status).toBe(200)
+    const report = strategy.json() as { splits: Array<{ exportable: boolean, problem_counts: Record<string, number>, run_count: number }> }
+    for (const split of report.splits) {
+      expect(split.exportable).toBe(split.run_count === 0)
+      expect(split.problem_counts.KEX_THINKING_INSTRUCTIONS_NOT_SUPPORTED ?? 0).toBe(split.run_count)
+    }
   })
 
   it('estimates the cost with the request\'s price and epochs: billed tokens x epochs x price', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { DATA_ERRORS } from '../../src/errors.js'
 import { ExportDataError, prepareExport } from '../../src/export/prepare-export.js'
-import { FormatError, resolveFormat, type DataStrategy, type DatasetFormat, type DatasetSplitData, type TaskRunData } from '../../src/format/index.js'
+import { resolveFormat, type DataStrategy, type DatasetFormat, type DatasetSplitData, type TaskRunData } from '../../src/format/index.js'
 import { loadReferenceData } from '../../src/reference-data.js'
 import { inlineSource } from '../../src/source/inline.js'
 import { type DatasetSource } from '../../src/source/types.js'
@@ -275,10 +275,33 @@ describe('tokens, limits and cost', () => {
 })
 
 describe('the request', () => {
-  it('is refused as the export refuses it: an unknown split, a strategy the format does not take', async () => {
+  it('is refused as the export refuses it (an unknown split); what Kiln refuses per run is reported per run', async () => {
     const source = runsSource([kilnRun('1')], { train: ['1'] })
     await expect(validate(source, { format: 'openai_chat_jsonl', splitName: 'Train' })).rejects.toMatchObject({ code: 'SPLIT_NOT_FOUND', message: 'Split Train not found in dataset' })
-    await expect(validate(source, { format: 'vertex_gemini_1_5', dataStrategy: 'final_and_intermediate_r1_compatible' })).rejects.toBeInstanceOf(FormatError)
+    const report = await validate(source, { format: 'vertex_gemini_1_5', dataStrategy: 'final_and_intermediate_r1_compatible' })
+    expect(report.splits[0]?.problems.filter((p) => p.run_id !== null)).toMatchObject([{ run_id: '1', line: 1, severity: 'error', code: 'KEX_THINKING_DATA_REQUIRED' }])
+  })
+
+  it('warns about the runs Kiln leaves out of fine-tune data, and reports mixed tool sets', async () => {
+    const runs = [
+      kilnRun('1', { extra: { parent_task_run_id: null } }),
+      kilnRun('2', { extra: { eval_source: { eval_id: 'e1' } } }),
+      kilnRun('3', { extra: { parent_task_run_id: '1' } }),
+      kilnRun('4', { tools: ['kiln_tool::add_numbers'] })
+    ]
+    const report = await validate(runsSource(runs, { train: ['1', '2', '3', '4'] }), { format: 'openai_chat_jsonl' })
+    const split = report.splits[0]
+    expect(split?.exportable).toBe(false)
+    // (The profile's minimum number of examples is a split-wide error too.)
+    expect(split?.problems.filter((p) => p.code !== 'TOO_FEW_TRAINING_EXAMPLES').map((p) => [p.run_id, p.line, p.severity, p.code])).toEqual([
+      [null, null, 'error', 'KEX_MIXED_TOOL_SETS'],
+      ['1', 1, 'warning', 'MULTITURN_PARENT_RUN'],
+      ['2', 2, 'warning', 'EVAL_GENERATED_RUN']
+    ])
+    expect(split?.problems.find((p) => p.code === 'KEX_MIXED_TOOL_SETS')?.message).toContain('Dataset contains mixed tool/skill selections and cannot be exported: run 1 was made with no tools, run 4 with tools kiln_tool::add_numbers.')
+    // With the request's tools, the runs' sets do not matter.
+    const withTools = await validate(runsSource(runs, { train: ['1', '4'] }), { format: 'openai_chat_jsonl', tools: [] })
+    expect(withTools.splits[0]?.exportable).toBe(true)
   })
 
   it('stops when its signal aborts', async () => {
