@@ -71,7 +71,9 @@ describe.concurrent('usage errors exit 2 with a pointer to --help', () => {
     { name: 'an output folder that does not exist', args: [...EXPORT, '--system-message', '', '-o', '/nonexistent/out.jsonl'], message: '--output: folder /nonexistent does not exist' },
     { name: 'an invalid port', args: ['serve', '--port', 'http'], message: '--port must be an integer from 0 to 65535' },
     { name: 'a stray positional argument', args: ['list', '--project', 'examples/kiln-project', 'extra'], message: 'kiln-export: Unexpected argument \'extra\'' },
-    { name: 'validate without its required options', args: ['validate'], message: '--project' }
+    { name: 'validate without its required options', args: ['validate'], message: '--project' },
+    { name: 'an unreadable tools file', args: [...EXPORT, '--system-message', '', '--tools', '/nonexistent/tools.json'], message: 'cannot read --tools /nonexistent/tools.json (ENOENT)' },
+    { name: 'a tools file that is not a list of tool definitions', args: [...EXPORT, '--system-message', '', '--tools', 'package.json'], message: '--tools package.json must hold a JSON array of OpenAI tool definitions' }
   ]
   for (const { name, args, message } of cases) {
     it(`for ${name}`, async () => {

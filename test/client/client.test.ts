@@ -46,6 +46,22 @@ describe('KilnExportClient against the real service', () => {
     expect(dataset.splits).toEqual([{ name: 'train', run_count: 6 }, { name: 'test', run_count: 2 }])
   })
 
+  it('exports under Kiln\'s current options: vertex_gemini, tools from the request, include_tool_calls', async () => {
+    const { api } = await exampleServer()
+    const trace = [
+      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'add', arguments: '{"a": 1, "b": 2}' } }] },
+      { role: 'tool', content: '3', tool_call_id: 'c1' }
+    ]
+    const body = inlineBody([kilnRun('1', { output: '3', trace })], { format: 'vertex_gemini' }) as unknown as ExportParams
+    const tools = [{ type: 'function' as const, function: { name: 'add', parameters: { type: 'object' } } }]
+    const withTrace = await collect(api.exportDataset('100000000001', { ...body, tools }))
+    expect(withTrace).toHaveLength(1)
+    expect(withTrace[0]).toContain('{"functionCall": {"name": "add", "args": {"a": 1, "b": 2}}}')
+    expect(withTrace[0]).toContain('"tools": [{"functionDeclarations": [{"name": "add", "parameters": {"type": "OBJECT"}}]}]')
+    const without = await collect(api.exportDataset('100000000001', { ...body, include_tool_calls: false }))
+    expect(without[0]).not.toContain('functionCall')
+  })
+
   it('lists the formats with their data strategies', async () => {
     const { api } = await exampleServer()
     const formats = await api.listFormats()
