@@ -5,13 +5,15 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { type Config } from './config.js'
 import auth from './http/plugins/auth.js'
 import errorHandler from './http/plugins/error-handler.js'
+import httpRules from './http/plugins/http-rules.js'
 import jsonBody from './http/plugins/json-body.js'
 import limits from './http/plugins/limits.js'
 import swagger from './http/plugins/swagger.js'
 import datasetRoutes from './http/routes/datasets.js'
 import metaRoutes from './http/routes/meta.js'
 import validateRoutes from './http/routes/validate.js'
-import { type FormatName } from './http/schemas/export-request.js'
+import { clientErrorHandler, frameworkErrors } from './http/protocol-errors.js'
+import { DATASET_ID_MAX_LENGTH, type FormatName } from './http/schemas/export-request.js'
 import { validatorCompiler } from './http/validation.js'
 import { type ExportTuning } from './export/prepare-export.js'
 import { DATASET_FORMATS, FORMAT_ALIASES, type FormatAlias } from './format/index.js'
@@ -44,13 +46,19 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.connectionTimeoutMs,
     // The limits plugin answers requests that arrive while closing, in our error format.
-    return503OnClosing: false
+    return503OnClosing: false,
+    // Errors before routing (parser, router) answer in our error format too; http-rules checks Host.
+    clientErrorHandler,
+    frameworkErrors,
+    routerOptions: { maxParamLength: DATASET_ID_MAX_LENGTH },
+    http: { requireHostHeader: false }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   await app.register(errorHandler, { bodyLimit: config.bodyLimit })
+  await app.register(httpRules)
   // gzip/br/deflate for clients that ask (Accept-Encoding), streamed chunk by chunk; gzip-encoded
   // request bodies are inflated too (BODY_LIMIT applies to the inflated size).
   await app.register(compress, { customTypes: /^(?:application\/(?:jsonl|json|[\w.+-]+\+json)|text\/)/, encodings: ['br', 'gzip', 'deflate'] })
