@@ -12,6 +12,7 @@ import swagger from './http/plugins/swagger.js'
 import datasetRoutes from './http/routes/datasets.js'
 import metaRoutes from './http/routes/meta.js'
 import validateRoutes from './http/routes/validate.js'
+import { LOG_REDACT_PATHS, LOG_SERIALIZERS } from './http/log-redaction.js'
 import { clientErrorHandler, frameworkErrors } from './http/protocol-errors.js'
 import { DATASET_ID_MAX_LENGTH, type FormatName } from './http/schemas/export-request.js'
 import { validatorCompiler } from './http/validation.js'
@@ -33,12 +34,25 @@ export interface AppOptions {
 export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'maxEventLoopDelayMs'
 | 'maxHeapUsedBytes' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile'>
 
+/**
+ * The Fastify logger options for the given logger, with the app's redaction (request URLs without
+ * `access_token` values, no Authorization header) whether the caller passed a pino instance or options.
+ */
+function withRedaction (logger: NonNullable<AppOptions['logger']>): Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> {
+  if (typeof logger !== 'object' || logger === null) return { logger: logger as FastifyServerOptions['logger'] }
+  if ('child' in logger && typeof logger.child === 'function') {
+    const instance = logger as NonNullable<FastifyServerOptions['loggerInstance']>
+    // A child merges our serializers over the caller's and leaves its redact paths alone.
+    return { loggerInstance: instance.child({}, { serializers: LOG_SERIALIZERS }) }
+  }
+  const loggerOptions = logger as Exclude<FastifyServerOptions['logger'], boolean | undefined>
+  return { logger: { redact: [...LOG_REDACT_PATHS], ...loggerOptions, serializers: { ...loggerOptions.serializers, ...LOG_SERIALIZERS } } }
+}
+
 /** Build the service (plugins, routes, error handling) without listening. */
 export async function buildApp (config: AppConfig, options: AppOptions = {}): Promise<FastifyInstance> {
-  const logger = options.logger ?? false
-  const isInstance = typeof logger === 'object' && logger !== null && 'child' in logger && typeof logger.child === 'function'
   const app = Fastify({
-    ...(isInstance ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] } : { logger: logger as FastifyServerOptions['logger'] }),
+    ...withRedaction(options.logger ?? false),
     bodyLimit: config.bodyLimit,
     // Accept a caller's request id, otherwise make one; it is echoed back and on every log line.
     requestIdHeader: 'x-request-id',
