@@ -5,13 +5,16 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { type Config } from './config.js'
 import auth from './http/plugins/auth.js'
 import errorHandler from './http/plugins/error-handler.js'
+import httpRules from './http/plugins/http-rules.js'
 import jsonBody from './http/plugins/json-body.js'
 import limits from './http/plugins/limits.js'
 import swagger from './http/plugins/swagger.js'
 import datasetRoutes from './http/routes/datasets.js'
 import metaRoutes from './http/routes/meta.js'
 import validateRoutes from './http/routes/validate.js'
-import { type FormatName } from './http/schemas/export-request.js'
+import { LOG_REDACT_PATHS, LOG_SERIALIZERS } from './http/log-redaction.js'
+import { clientErrorHandler, frameworkErrors } from './http/protocol-errors.js'
+import { DATASET_ID_MAX_LENGTH, type FormatName } from './http/schemas/export-request.js'
 import { validatorCompiler } from './http/validation.js'
 import { type ExportTuning } from './export/prepare-export.js'
 import { DATASET_FORMATS, FORMAT_ALIASES, type FormatAlias } from './format/index.js'
@@ -31,12 +34,25 @@ export interface AppOptions {
 export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'maxEventLoopDelayMs'
 | 'maxHeapUsedBytes' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile'>
 
+/**
+ * The Fastify logger options for the given logger, with the app's redaction (request URLs without
+ * `access_token` values, no Authorization header) whether the caller passed a pino instance or options.
+ */
+function withRedaction (logger: NonNullable<AppOptions['logger']>): Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> {
+  if (typeof logger !== 'object' || logger === null) return { logger: logger as FastifyServerOptions['logger'] }
+  if ('child' in logger && typeof logger.child === 'function') {
+    const instance = logger as NonNullable<FastifyServerOptions['loggerInstance']>
+    // A child merges our serializers over the caller's and leaves its redact paths alone.
+    return { loggerInstance: instance.child({}, { serializers: LOG_SERIALIZERS }) }
+  }
+  const loggerOptions = logger as Exclude<FastifyServerOptions['logger'], boolean | undefined>
+  return { logger: { redact: [...LOG_REDACT_PATHS], ...loggerOptions, serializers: { ...loggerOptions.serializers, ...LOG_SERIALIZERS } } }
+}
+
 /** Build the service (plugins, routes, error handling) without listening. */
 export async function buildApp (config: AppConfig, options: AppOptions = {}): Promise<FastifyInstance> {
-  const logger = options.logger ?? false
-  const isInstance = typeof logger === 'object' && logger !== null && 'child' in logger && typeof logger.child === 'function'
   const app = Fastify({
-    ...(isInstance ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] } : { logger: logger as FastifyServerOptions['logger'] }),
+    ...withRedaction(options.logger ?? false),
     bodyLimit: config.bodyLimit,
     // Accept a caller's request id, otherwise make one; it is echoed back and on every log line.
     requestIdHeader: 'x-request-id',
@@ -44,13 +60,19 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.connectionTimeoutMs,
     // The limits plugin answers requests that arrive while closing, in our error format.
-    return503OnClosing: false
+    return503OnClosing: false,
+    // Errors before routing (parser, router) answer in our error format too; http-rules checks Host.
+    clientErrorHandler,
+    frameworkErrors,
+    routerOptions: { maxParamLength: DATASET_ID_MAX_LENGTH },
+    http: { requireHostHeader: false }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   await app.register(errorHandler, { bodyLimit: config.bodyLimit })
+  await app.register(httpRules)
   // gzip/br/deflate for clients that ask (Accept-Encoding), streamed chunk by chunk; gzip-encoded
   // request bodies are inflated too (BODY_LIMIT applies to the inflated size).
   await app.register(compress, { customTypes: /^(?:application\/(?:jsonl|json|[\w.+-]+\+json)|text\/)/, encodings: ['br', 'gzip', 'deflate'] })

@@ -21,6 +21,12 @@ export const DatasetIdMismatchError = defineError<'KEX_DATASET_ID_MISMATCH', 400
   'KEX_DATASET_ID_MISMATCH', 'dataset_split.id %s does not match the dataset id %s in the URL', 400)
 export const IncompleteInlineBodyError = defineError<'KEX_INCOMPLETE_INLINE_BODY', 400, []>(
   'KEX_INCOMPLETE_INLINE_BODY', 'An inline export needs both dataset_split and task_runs', 400)
+export const HeadersTooLargeError = defineError<'KEX_HEADERS_TOO_LARGE', 431, [number]>(
+  'KEX_HEADERS_TOO_LARGE', 'The request line and headers are larger than the limit of %d bytes', 431)
+export const RequestTimeoutError = defineError<'KEX_REQUEST_TIMEOUT', 408, []>(
+  'KEX_REQUEST_TIMEOUT', 'The request did not arrive in time (REQUEST_TIMEOUT_MS)', 408)
+export const ExpectationFailedError = defineError<'KEX_EXPECTATION_FAILED', 417, []>(
+  'KEX_EXPECTATION_FAILED', 'Expect: 100-continue is the only expectation supported', 417)
 export const DatasetNotFoundError = defineError<'KEX_DATASET_NOT_FOUND', 404, [string]>('KEX_DATASET_NOT_FOUND', '%s', 404)
 export const RouteNotFoundError = defineError<'KEX_ROUTE_NOT_FOUND', 404, [string, string]>('KEX_ROUTE_NOT_FOUND', 'Route %s %s not found', 404)
 export const BodyTooLargeError = defineError<'KEX_BODY_TOO_LARGE', 413, [number]>(

@@ -4,6 +4,7 @@ import { type FastifyInstance } from 'fastify'
 import { pino, type LoggerOptions } from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, type Config } from './config.js'
+import { LOG_REDACT_PATHS } from './http/log-redaction.js'
 import { KilnProjects } from './source/kiln-project.js'
 
 function loggerOptions (config: Config, stdoutIsTty: boolean): LoggerOptions {
@@ -11,7 +12,7 @@ function loggerOptions (config: Config, stdoutIsTty: boolean): LoggerOptions {
   return {
     level: config.logLevel,
     // Never log request bodies or credentials.
-    redact: ['req.headers.authorization'],
+    redact: [...LOG_REDACT_PATHS],
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { type IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import { create as contentDisposition } from 'content-disposition'
 import { type FastifyReply } from 'fastify'
@@ -19,26 +20,46 @@ export const SHA256_TRAILER = 'x-export-sha256'
  * The line count and SHA-256 of what was sent follow in HTTP trailers, so a careful client can
  * verify the file. A failure after the headers destroys the stream, and Fastify then cuts the
  * connection without the final chunk: the client never sees a clean end of a truncated file.
+ *
+ * HTTP/1.0 has no chunked framing (RFC 9112 section 6.1), so no trailers: the body ends with the
+ * connection, and X-Export-Line-Count is all the client can check. A failure after the first byte
+ * then resets the connection (RST), since a clean close would pass for a complete file.
  */
 export function sendJsonl (reply: FastifyReply, prepared: PreparedExport): FastifyReply {
   const hash = createHash('sha256')
   let lines = 0
+  const closeDelimited = !speaksChunked(reply.request.raw)
   // The chunks are already UTF-8: the same bytes are hashed, counted and written.
   async function * counted (): AsyncIterable<Buffer> {
-    for await (const bytes of prepared.chunks) {
-      hash.update(bytes)
-      lines += countLines(bytes)
-      yield bytes
+    try {
+      for await (const bytes of prepared.chunks) {
+        hash.update(bytes)
+        lines += countLines(bytes)
+        yield bytes
+      }
+    } catch (err) {
+      // Before the first byte, the error handler still answers with a JSON error instead.
+      if (closeDelimited && reply.raw.headersSent) reply.raw.socket?.resetAndDestroy()
+      throw err
     }
   }
   reply.header('content-type', JSONL_CONTENT_TYPE)
   // RFC 6266: an ASCII fallback `filename` plus `filename*` (UTF-8) when the name needs it.
   reply.header('content-disposition', contentDisposition(prepared.fileName, { type: 'attachment' }))
   reply.header('x-export-line-count', String(prepared.lineCount))
-  reply.trailer(LINES_TRAILER, async () => String(lines))
-  reply.trailer(SHA256_TRAILER, async () => hash.digest('hex'))
-  commaSeparateTrailerHeader(reply)
+  if (closeDelimited) {
+    reply.header('connection', 'close')
+  } else {
+    reply.trailer(LINES_TRAILER, async () => String(lines))
+    reply.trailer(SHA256_TRAILER, async () => hash.digest('hex'))
+    commaSeparateTrailerHeader(reply)
+  }
   return reply.send(Readable.from(counted(), { objectMode: false, highWaterMark: 64 * 1024 }))
+}
+
+/** HTTP/1.1 and later frame bodies in chunks; HTTP/1.0 (and 0.9) clients cannot parse them. */
+function speaksChunked (request: IncomingMessage): boolean {
+  return request.httpVersionMajor > 1 || (request.httpVersionMajor === 1 && request.httpVersionMinor >= 1)
 }
 
 /**

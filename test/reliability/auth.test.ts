@@ -1,20 +1,13 @@
-import { Writable } from 'node:stream'
-import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
+import { capturingLogger } from '../helpers/logs.js'
 import { startServer } from '../helpers/server.js'
 
 const TOKEN = 'a-long-secret-token-0123456789'
 
-function capturingLogger () {
-  const lines: string[] = []
-  const stream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done() } })
-  return { logger: pino({ level: 'trace' }, stream), lines }
-}
-
 describe('API_TOKEN', () => {
   it('requires the bearer token on every API route but /health and the docs', async () => {
-    const { logger, lines } = capturingLogger()
+    const { logger, text } = capturingLogger()
     const { client } = await startServer({ apiToken: TOKEN }, { logger })
     const body = JSON.stringify(inlineBody([kilnRun('1')]))
     const exportWith = async (authorization?: string) => {
@@ -47,7 +40,7 @@ describe('API_TOKEN', () => {
       await response.body.dump()
     }
     // Neither the token nor the request body ever reaches the logs.
-    const log = lines.join('')
+    const log = text()
     expect(log).toContain('request completed')
     expect(log).not.toContain(TOKEN)
     expect(log).not.toContain('input of 1')

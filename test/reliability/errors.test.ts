@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { ERROR_CODES } from '../../src/errors.js'
 import { type DatasetCatalog } from '../../src/source/types.js'
@@ -8,6 +9,13 @@ describe('the error catalogue', () => {
     expect(ERROR_CODES.length).toBeGreaterThan(15)
     for (const code of ERROR_CODES) expect(code).toMatch(/^KEX_[A-Z0-9_]+$/)
     expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length)
+  })
+
+  it('is listed in full in the README\'s error table', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+    const table = readme.slice(readme.indexOf('\n## Errors\n'), readme.indexOf('\n## CLI\n'))
+    const listed = new Set([...table.matchAll(/^\| \d{3}[^|]* \| `(KEX_[A-Z0-9_]+)` \|/gm)].map((match) => match[1]))
+    for (const code of ERROR_CODES) expect(listed, code).toContain(code)
   })
 
   it('hides the message, stack and paths of unexpected errors behind a bare 500', async () => {

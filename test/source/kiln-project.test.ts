@@ -121,11 +121,10 @@ describe('path safety', () => {
       '900000000001%2F..', encodeURIComponent(project.root), '9'.repeat(129), encodeURIComponent('900000000001 - Test split')]
     for (const id of hostile) {
       const exported = await postJson(client, `/datasets/${id}/export`, PARAMS)
-      // 414 is Fastify's answer to a path parameter over 100 characters.
-      expect([400, 404, 414], `export ${id}`).toContain(exported.status)
+      expect([400, 404], `export ${id}`).toContain(exported.status)
       expect(exported.headers['content-type']).toMatch(/^application\/json/)
       const described = await client.request({ method: 'GET', path: `/datasets/${id}` })
-      expect([400, 404, 414], `describe ${id}`).toContain(described.statusCode)
+      expect([400, 404], `describe ${id}`).toContain(described.statusCode)
       await described.body.dump()
     }
   })

@@ -17,7 +17,8 @@ function isPublic (url: string): boolean {
 /**
  * Optional bearer-token auth (API_TOKEN). Tokens are compared as SHA-256 digests with
  * timingSafeEqual, so the comparison takes the same time whatever the guess. The token is never
- * logged: Fastify's request log holds no headers.
+ * logged: Fastify's request log holds no headers, and a token sent as `?access_token=` (refused)
+ * is masked in logged URLs (log-redaction.ts).
  */
 export default fp(async (app, options: { token: string | undefined }) => {
   const { token } = options

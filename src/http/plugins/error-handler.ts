@@ -1,7 +1,33 @@
+import { type FastifyReply, type FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { RouteNotFoundError } from '../../errors.js'
 import { toErrorBody } from '../error-body.js'
 import { dropJsonlHeaders } from '../jsonl-reply.js'
+import { redactUrl } from '../log-redaction.js'
+import { type ErrorResponse } from '../schemas/error-response.js'
+
+/** An abort caused by the client leaving (the route aborts its work when the response closes). */
+function clientLeft (err: unknown, request: FastifyRequest, reply: FastifyReply): boolean {
+  const gone = reply.raw.destroyed || request.raw.destroyed || request.raw.socket?.destroyed === true
+  return gone && err instanceof Error && err.name === 'AbortError'
+}
+
+/**
+ * Log an outcome at the level it deserves: only a bug (KEX_INTERNAL) is an error, with its stack.
+ * Overload refusals (503) and clients that left are expected under load: warn and info, no stack.
+ */
+function logOutcome (err: unknown, request: FastifyRequest, reply: FastifyReply, response: ErrorResponse): void {
+  const { code, statusCode } = response
+  if (clientLeft(err, request, reply)) {
+    request.log.info('request aborted: the client went away')
+  } else if (statusCode === 503) {
+    request.log.warn({ code, statusCode }, 'request refused: retry later')
+  } else if (statusCode >= 500) {
+    request.log.error({ err, request: { method: request.method, url: redactUrl(request.url) } }, 'request failed')
+  } else {
+    request.log.info({ code, statusCode, runs: response.run_ids?.length }, 'request rejected')
+  }
+}
 
 /**
  * One error handler for the whole API: JSON bodies with a KEX_ code, never a stack trace, and
@@ -11,11 +37,7 @@ import { dropJsonlHeaders } from '../jsonl-reply.js'
 export default fp(async (app, options: { bodyLimit: number }) => {
   app.setErrorHandler((err, request, reply) => {
     const response = toErrorBody(err, options.bodyLimit)
-    if (response.statusCode >= 500) {
-      request.log.error({ err, request: { method: request.method, url: request.url } }, 'request failed')
-    } else {
-      request.log.info({ code: response.code, statusCode: response.statusCode, runs: response.run_ids?.length }, 'request rejected')
-    }
+    logOutcome(err, request, reply, response)
     // Headers may already be out if a stream failed; Fastify then cuts the connection itself.
     if (reply.sent || reply.raw.headersSent) return
     // A failed export must not keep the attachment, line count or trailers of a success.

@@ -108,7 +108,10 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           headers: {
             'content-disposition': Type.String({ description: 'attachment with Kiln\'s file name' }),
             'x-export-line-count': Type.String({ description: 'Number of lines the body will hold' }),
-            trailer: Type.String({ description: 'Announces the X-Export-Lines and X-Export-SHA256 trailers, sent after the body: the line count and hex SHA-256 of the bytes actually sent.' })
+            trailer: Type.String({
+              description: 'Announces the X-Export-Lines and X-Export-SHA256 trailers, sent after the body: the line count and hex SHA-256 of the bytes actually sent. ' +
+                'HTTP/1.1 only: an HTTP/1.0 answer has no chunked framing and no trailers, and ends when the connection closes.'
+            })
           },
           content: { 'application/jsonl': { schema: Type.String({ description: 'JSONL' }) } }
         },

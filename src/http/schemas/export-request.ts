@@ -2,12 +2,15 @@ import { Type, type Static } from 'typebox'
 import { DATA_STRATEGIES, type DatasetFormat, type FormatAlias } from '../../format/index.js'
 import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from '../../source/kiln-schemas.js'
 
+/** The longest dataset id accepted (also the router's limit on a path parameter). */
+export const DATASET_ID_MAX_LENGTH = 100
+
 /** `:id` of the dataset routes: a Kiln dataset split id. */
 export const DatasetParamsSchema = Type.Object({
   id: Type.String({
     minLength: 1,
-    maxLength: 100,
-    description: 'The dataset split id (12 digits in Kiln); at most 100 characters. 150621256807 is the example project\'s.',
+    maxLength: DATASET_ID_MAX_LENGTH,
+    description: `The dataset split id (12 digits in Kiln); at most ${DATASET_ID_MAX_LENGTH} characters. 150621256807 is the example project's.`,
     examples: ['150621256807']
   })
 })
