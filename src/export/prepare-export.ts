@@ -93,7 +93,7 @@ export async function prepareExport (
   const bufferBytes = options.bufferBytes ?? 1024 * 1024
   const encoder = new LineEncoder(options.chunkBytes ?? 64 * 1024)
   const { signal } = options
-  // Request-level refusals (format/strategy combinations) throw here, before any run is read.
+  // A strategy the format does not take is refused here, before any run is read; Kiln's own refusals are per run.
   const formatLine = createLineFormatter({ ...params, randomToolCallId: options.randomToolCallId })
   // Past the buffered lines the check pass only needs to know each line can be written.
   const checkLine = createLineChecker({ ...params, randomToolCallId: options.randomToolCallId })

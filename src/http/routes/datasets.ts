@@ -121,7 +121,9 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         415: errorResponse('Content-Type is not application/json.'),
         422: {
           ...ErrorWithReportSchema,
-          description: 'Data Kiln\'s formatter would reject: missing runs, invalid JSON outputs, missing thinking instructions, ...; ' +
+          description: 'Data Kiln\'s formatter would reject, checked per run in Kiln\'s order (the first failing run gives the message; run_ids lists them all): ' +
+            'missing runs, unresolvable run-config tools, missing or refused thinking instructions, missing or blank thinking data, invalid JSON outputs, ' +
+            'mixed tool sets; ' +
             'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report.'
         },
         503: errorResponse('Too many exports running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')
