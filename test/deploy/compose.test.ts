@@ -102,7 +102,9 @@ describe('the Dockerfile\'s runtime stage', () => {
     const cmd = ofKeyword(finalStage(), 'CMD')
     // The exec (JSON) form: node itself is PID 1 and receives SIGTERM.
     expect(cmd.map((i) => JSON.parse(i.text.replace(/^CMD\s+/, '')) as unknown)).toEqual([['node', ...SERVER_NODE_FLAGS, 'dist/server.js']])
-    expect(PACKAGE.scripts.start).toBe(`node ${SERVER_NODE_FLAGS.join(' ')} --import tsx src/server.ts`)
+    // The compiled server, as in the image; `prestart` (re)builds it, so `npm ci && npm start` still does everything.
+    expect(PACKAGE.scripts.start).toBe(`node ${SERVER_NODE_FLAGS.join(' ')} dist/server.js`)
+    expect(PACKAGE.scripts.prestart).toBe('npm run build')
   })
 
   it('sets only configuration variables in ENV, plus NODE_ENV', () => {
