@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CONFORMANCE_DIR } from './conformance.js'
+import { CONFORMANCE_DIR, exportParams, type ConformanceCase } from './conformance.js'
 
 /*
  * Kiln HEAD's goldens (test/fixtures/conformance/head, copied from shared/conformance/head): every
@@ -22,22 +22,10 @@ interface KilnExport {
   readonly message_contains_one_of?: readonly string[]
 }
 
-export interface HeadCase {
-  readonly case_id: string
+/** A HEAD case: the seed case's fields plus where it points and what kiln-export expects instead. */
+export interface HeadCase extends ConformanceCase {
   readonly fixture_root: string
-  readonly dataset_split_key: string
-  readonly dataset_split_id: string
-  readonly split_name: string
-  readonly format: string
-  readonly data_strategy: string
-  readonly system_message: string
-  readonly thinking_instructions: string | null
-  readonly inline_request: string
   readonly dataset_split_file?: string
-  readonly result: 'ok' | 'error'
-  readonly expected: string
-  readonly error_kind?: string
-  readonly message?: string
   readonly kiln_export?: KilnExport
 }
 
@@ -82,15 +70,7 @@ export function loadHeadFixtures (): HeadFixture[] {
   })
 }
 
-function params (c: HeadCase): Record<string, unknown> {
-  return {
-    split_name: c.split_name,
-    format: c.format,
-    data_strategy: c.data_strategy,
-    system_message: c.system_message,
-    thinking_instructions: c.thinking_instructions
-  }
-}
+const params = exportParams
 
 /** The inline request of a case: its parameters, the inline Kiln objects, the per_run split when it uses it. */
 export function headInlineBody (fixture: HeadFixture, c: HeadCase): Record<string, unknown> {
