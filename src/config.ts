@@ -39,7 +39,7 @@ export const ConfigSchema = Type.Object({
   API_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token required on every API route but /health; at least 16 characters. Unset: no auth.' })),
   /** Exports running at once; one more is answered 503 with Retry-After. */
   MAX_CONCURRENT_EXPORTS: Type.Integer({ minimum: 1, default: 4, description: 'Exports running at once; more get 503 with Retry-After. Exports are CPU-bound: about twice the cores.' }),
-  /** Event-loop delay (ms) past which requests get 503 (under-pressure). */
+  /** Event-loop delay (ms) past which requests get 503 (see src/http/pressure.ts). */
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Event-loop delay in ms past which requests get 503 (0: off).' }),
   /** Heap in use past which requests get 503; 0 picks 85% of the V8 heap limit. */
   MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'Heap bytes in use past which requests get 503 (0: 85% of the V8 heap limit).' }),

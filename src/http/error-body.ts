@@ -6,7 +6,6 @@ import {
   DATA_ERRORS,
   InternalError,
   InvalidJsonBodyError,
-  OverloadedError,
   UnsupportedMediaTypeError,
   ValidationFailedError,
   ValidationReportErrorsError
@@ -69,8 +68,6 @@ export function toErrorBody (thrown: unknown, bodyLimit: number): ErrorWithRepor
       return fromKexError(new InvalidJsonBodyError('the body is empty'))
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return fromKexError(new InvalidJsonBodyError('it does not parse'))
-    case 'FST_UNDER_PRESSURE':
-      return fromKexError(new OverloadedError())
   }
   // The JSON body parser throws a SyntaxError (with statusCode 400) for malformed JSON.
   if (thrown instanceof SyntaxError) return fromKexError(new InvalidJsonBodyError(thrown.message))

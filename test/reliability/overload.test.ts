@@ -34,12 +34,13 @@ describe('overload protection', () => {
     expect(accepted.status).toBe(200)
   })
 
-  it('answers 503 with Retry-After while the event loop lags (under-pressure)', async () => {
+  it('answers 503 with Retry-After while the event loop lags', async () => {
     const server = await startServer({ maxEventLoopDelayMs: 20 })
-    // Block the event loop the server shares with this test, well past the limit. under-pressure
-    // takes the MEAN delay of its 10 ms ticks over each 1 s sample, so one long block between many
-    // normal ticks can average out below the limit: block three times with only a turn of the loop
-    // in between, so every tick of the sample that precedes the request is a long one.
+    // Block the event loop the server shares with this test, well past the limit. The pressure
+    // watch (as @fastify/under-pressure) takes the MEAN delay of its 10 ms ticks over each 1 s
+    // sample, so one long block between many normal ticks can average out below the limit: block
+    // three times with only a turn of the loop in between, so every tick of the sample that
+    // precedes the request is a long one.
     for (let block = 0; block < 3; block++) {
       const until = Date.now() + 700
       while (Date.now() < until) { /* busy */ }

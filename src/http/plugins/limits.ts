@@ -1,6 +1,6 @@
-import underPressure from '@fastify/under-pressure'
 import fp from 'fastify-plugin'
-import { ShuttingDownError, TooManyExportsError } from '../../errors.js'
+import { OverloadedError, ShuttingDownError, TooManyExportsError } from '../../errors.js'
+import { watchPressure } from '../pressure.js'
 
 /** Counts running exports and refuses one past the cap. */
 export interface ExportSlots {
@@ -26,16 +26,18 @@ export interface LimitsOptions {
 const RETRY_AFTER_SECONDS = 5
 
 /**
- * Overload protection: @fastify/under-pressure answers 503 + Retry-After when the event loop
- * lags or the heap fills up; a cap on concurrent exports; and 503 for requests that arrive on
- * kept-alive connections while the service shuts down.
+ * Overload protection: 503 + Retry-After when the event loop lags or the heap fills up (as
+ * @fastify/under-pressure did, see pressure.ts); a cap on concurrent exports; and 503 for requests
+ * that arrive on kept-alive connections while the service shuts down.
  * @see https://github.com/fastify/under-pressure
  */
 export default fp(async (app, options: LimitsOptions) => {
-  await app.register(underPressure, {
-    maxEventLoopDelay: options.maxEventLoopDelayMs,
-    maxHeapUsedBytes: options.maxHeapUsedBytes,
-    retryAfter: RETRY_AFTER_SECONDS
+  const pressure = watchPressure(options)
+  app.addHook('onClose', async () => { pressure.stop() })
+  app.addHook('onRequest', async (_request, reply) => {
+    if (pressure.reason === undefined) return
+    reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+    throw new OverloadedError()
   })
 
   let active = 0
