@@ -3,6 +3,7 @@ import compress from '@fastify/compress'
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { type Config } from './config.js'
+import { clientErrorHandler } from './http/client-error.js'
 import auth from './http/plugins/auth.js'
 import errorHandler from './http/plugins/error-handler.js'
 import jsonBody from './http/plugins/json-body.js'
@@ -29,7 +30,7 @@ export interface AppOptions {
 
 /** The part of the configuration the app itself uses (the rest is the server's). */
 export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'maxEventLoopDelayMs'
-| 'maxHeapUsedBytes' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile'>
+| 'maxHeapUsedBytes' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile'>
 
 /** Build the service (plugins, routes, error handling) without listening. */
 export async function buildApp (config: AppConfig, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -43,10 +44,18 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
     genReqId: () => randomUUID(),
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.connectionTimeoutMs,
+    http: {
+      headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+      // Node checks both timeouts on this interval (default 30 s, which would triple a 10 s limit).
+      connectionsCheckingInterval: 1000
+    },
+    clientErrorHandler,
     // The limits plugin answers requests that arrive while closing, in our error format.
     return503OnClosing: false
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // Connections past the cap are closed on arrival, so a flood cannot use every file handle.
+  app.server.maxConnections = config.maxConnections
   app.setValidatorCompiler(validatorCompiler)
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { getHeapStatistics } from 'node:v8'
 import { Ajv } from 'ajv'
 import { Type, type Static } from 'typebox'
+import { automaticMaxConnections } from './open-file-limit.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -43,8 +44,16 @@ export const ConfigSchema = Type.Object({
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Event-loop delay in ms past which requests get 503 (0: off).' }),
   /** Heap in use past which requests get 503; 0 picks 85% of the V8 heap limit. */
   MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'Heap bytes in use past which requests get 503 (0: 85% of the V8 heap limit).' }),
+  /** Connections open at once; one more is closed at once. 0: three quarters of the open-file limit, at most 1024. */
+  MAX_CONNECTIONS: Type.Integer({
+    minimum: 0,
+    default: 0,
+    description: 'Connections open at once; more are closed on arrival (0: three quarters of the open-file limit, at most 1024).'
+  }),
+  /** Time allowed to receive a request's head (line and headers). */
+  HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 10_000, description: 'Time allowed to receive a request\'s head (ms); then 408.' }),
   /** Time allowed to receive a whole request (headers and body). */
-  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'Time allowed to receive a whole request, body included (ms).' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 120_000, description: 'Time allowed to receive a whole request, body included (ms); then 408.' }),
   /** A socket idle this long (client not reading, not sending) is closed. */
   CONNECTION_TIMEOUT_MS: Type.Integer({
     minimum: 1000,
@@ -78,6 +87,9 @@ export interface Config {
   readonly maxConcurrentExports: number
   readonly maxEventLoopDelayMs: number
   readonly maxHeapUsedBytes: number
+  /** Resolved: never 0. */
+  readonly maxConnections: number
+  readonly headersTimeoutMs: number
   readonly requestTimeoutMs: number
   readonly connectionTimeoutMs: number
   readonly shutdownGraceMs: number
@@ -123,6 +135,8 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     maxConcurrentExports: parsed.MAX_CONCURRENT_EXPORTS,
     maxEventLoopDelayMs: parsed.MAX_EVENT_LOOP_DELAY_MS,
     maxHeapUsedBytes: parsed.MAX_HEAP_USED_BYTES === 0 ? Math.floor(getHeapStatistics().heap_size_limit * 0.85) : parsed.MAX_HEAP_USED_BYTES,
+    maxConnections: parsed.MAX_CONNECTIONS === 0 ? automaticMaxConnections() : parsed.MAX_CONNECTIONS,
+    headersTimeoutMs: parsed.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
     connectionTimeoutMs: parsed.CONNECTION_TIMEOUT_MS,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,

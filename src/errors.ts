@@ -30,6 +30,10 @@ export const UnsupportedMediaTypeError = defineError<'KEX_UNSUPPORTED_MEDIA_TYPE
 export const InvalidUtf8BodyError = defineError<'KEX_INVALID_UTF8', 400, []>('KEX_INVALID_UTF8', 'Request body is not valid UTF-8', 400)
 export const UnauthorizedError = defineError<'KEX_UNAUTHORIZED', 401, []>(
   'KEX_UNAUTHORIZED', 'Missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>', 401)
+export const RequestTimeoutError = defineError<'KEX_REQUEST_TIMEOUT', 408, []>('KEX_REQUEST_TIMEOUT',
+  'The request did not arrive in time: send its head within HEADERS_TIMEOUT_MS and the whole request within REQUEST_TIMEOUT_MS', 408)
+export const HeadersTooLargeError = defineError<'KEX_HEADERS_TOO_LARGE', 431, []>('KEX_HEADERS_TOO_LARGE',
+  'The request head is larger than 16 KiB: send fewer or shorter headers', 431)
 export const TooManyExportsError = defineError<'KEX_TOO_MANY_EXPORTS', 503, [number]>(
   'KEX_TOO_MANY_EXPORTS', '%d exports are already running (MAX_CONCURRENT_EXPORTS): retry later', 503)
 export const OverloadedError = defineError<'KEX_OVERLOADED', 503, []>('KEX_OVERLOADED', 'The service is under pressure: retry later', 503)

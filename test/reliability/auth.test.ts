@@ -2,6 +2,7 @@ import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
+import { parseAnswer, rawConnection } from '../helpers/raw-connection.js'
 import { startServer } from '../helpers/server.js'
 
 const TOKEN = 'a-long-secret-token-0123456789'
@@ -51,6 +52,18 @@ describe('API_TOKEN', () => {
     expect(log).toContain('request completed')
     expect(log).not.toContain(TOKEN)
     expect(log).not.toContain('input of 1')
+  })
+
+  it('refuses a request without the token before reading its body, and closes the connection', async () => {
+    const { origin } = await startServer({ apiToken: TOKEN })
+    // A 100 MB body of which only the first bytes are ever sent: the 401 must not wait for the rest,
+    // and the server must close the connection rather than read (and discard) 100 MB.
+    const { received } = await rawConnection(origin,
+      'POST /datasets/100000000001/export HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n{"split_name": "tr')
+    const answer = parseAnswer(await received)
+    expect(answer.status).toBe(401)
+    expect(answer.headers).toContain('connection: close')
+    expect(answer.body).toMatchObject({ statusCode: 401, code: 'KEX_UNAUTHORIZED' })
   })
 
   it('leaves every route open when unset', async () => {

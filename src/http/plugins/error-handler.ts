@@ -18,6 +18,9 @@ export default fp(async (app, options: { bodyLimit: number }) => {
     }
     // Headers may already be out if a stream failed; Fastify then cuts the connection itself.
     if (reply.sent || reply.raw.headersSent) return
+    // Refused before its body was read (auth, overload): close rather than read the rest, which
+    // Node would otherwise do to keep the connection alive.
+    if (!request.raw.complete) reply.header('connection', 'close')
     // A failed export must not keep the attachment, line count or trailers of a success.
     dropJsonlHeaders(reply)
     return reply.status(response.statusCode).type('application/json; charset=utf-8').send(response)
