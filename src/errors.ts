@@ -4,6 +4,9 @@ import { type ValidationReport } from './validate/index.js'
 
 const codes: string[] = []
 
+/** Seconds a client is told to wait (Retry-After) before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5
+
 /** createError, remembering the code so the catalogue can be listed and checked. */
 function defineError<C extends string, S extends number, A extends unknown[]> (code: C, message: string, statusCode: S) {
   codes.push(code)
@@ -37,6 +40,9 @@ export const HeadersTooLargeError = defineError<'KEX_HEADERS_TOO_LARGE', 431, []
 export const TooManyExportsError = defineError<'KEX_TOO_MANY_EXPORTS', 503, [number]>(
   'KEX_TOO_MANY_EXPORTS', '%d exports are already running (MAX_CONCURRENT_EXPORTS): retry later', 503)
 export const OverloadedError = defineError<'KEX_OVERLOADED', 503, []>('KEX_OVERLOADED', 'The service is under pressure: retry later', 503)
+export const OutOfFileHandlesError = defineError<'KEX_OUT_OF_FILE_HANDLES', 503, []>('KEX_OUT_OF_FILE_HANDLES',
+  'The service has no file handle left (too many open connections): retry after Retry-After seconds; ' +
+  'operators: raise the open-file limit (ulimit -n) or lower MAX_CONNECTIONS', 503)
 export const ShuttingDownError = defineError<'KEX_SHUTTING_DOWN', 503, []>('KEX_SHUTTING_DOWN', 'The service is shutting down: retry on another instance', 503)
 export const InternalError = defineError<'KEX_INTERNAL', 500, []>('KEX_INTERNAL', 'Internal server error', 500)
 

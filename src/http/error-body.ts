@@ -6,12 +6,14 @@ import {
   DATA_ERRORS,
   InternalError,
   InvalidJsonBodyError,
+  OutOfFileHandlesError,
   UnsupportedMediaTypeError,
   ValidationFailedError,
   ValidationReportErrorsError
 } from '../errors.js'
 import { ExportDataError } from '../export/prepare-export.js'
 import { FormatError } from '../format/index.js'
+import { isOutOfFileHandles } from '../out-of-files.js'
 import { type ErrorResponse, type ErrorWithReport } from './schemas/error-response.js'
 import { describeValidationErrors } from './validation.js'
 
@@ -52,6 +54,8 @@ export function toErrorBody (thrown: unknown, bodyLimit: number): ErrorWithRepor
     const result = body(mapped.statusCode, mapped.code, thrown.message)
     return thrown.runId === undefined ? result : { ...result, run_ids: [thrown.runId] }
   }
+  // Out of file handles anywhere (a project read, a static file): load, not a bug.
+  if (isOutOfFileHandles(thrown)) return fromKexError(new OutOfFileHandlesError())
   const err = (typeof thrown === 'object' && thrown !== null ? thrown : {}) as ErrorLike
   if (err.validation !== undefined) {
     return fromKexError(new ValidationFailedError(describeValidationErrors(err.validation, err.validationContext ?? 'body')))

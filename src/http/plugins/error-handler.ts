@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { RouteNotFoundError } from '../../errors.js'
+import { RETRY_AFTER_SECONDS, RouteNotFoundError } from '../../errors.js'
 import { toErrorBody } from '../error-body.js'
 import { dropJsonlHeaders } from '../jsonl-reply.js'
 
@@ -11,7 +11,11 @@ import { dropJsonlHeaders } from '../jsonl-reply.js'
 export default fp(async (app, options: { bodyLimit: number }) => {
   app.setErrorHandler((err, request, reply) => {
     const response = toErrorBody(err, options.bodyLimit)
-    if (response.statusCode >= 500) {
+    if (response.statusCode === 503) {
+      // Load, not a fault: no stack, and a hint of when to come back.
+      request.log.warn({ code: response.code, statusCode: 503 }, 'request refused: overloaded')
+      if (!reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+    } else if (response.statusCode >= 500) {
       request.log.error({ err, request: { method: request.method, url: request.url } }, 'request failed')
     } else {
       request.log.info({ code: response.code, statusCode: response.statusCode, runs: response.run_ids?.length }, 'request rejected')

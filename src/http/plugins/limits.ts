@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { OverloadedError, ShuttingDownError, TooManyExportsError } from '../../errors.js'
+import { OverloadedError, RETRY_AFTER_SECONDS, ShuttingDownError, TooManyExportsError } from '../../errors.js'
 import { watchPressure } from '../pressure.js'
 
 /** Counts running exports and refuses one past the cap. */
@@ -21,9 +21,6 @@ export interface LimitsOptions {
   readonly maxEventLoopDelayMs: number
   readonly maxHeapUsedBytes: number
 }
-
-/** Seconds a client is told to wait before retrying a 503. */
-const RETRY_AFTER_SECONDS = 5
 
 /**
  * Overload protection: 503 + Retry-After when the event loop lags or the heap fills up (as
