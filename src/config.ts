@@ -36,8 +36,8 @@ export const ConfigSchema = Type.Object({
     default: 'auto',
     description: 'auto: pretty on a terminal, JSON otherwise.'
   }),
-  /** Bearer token every route but /health (and the docs) requires; unset means no auth. */
-  API_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token required on every API route but /health; at least 16 characters. Unset: no auth.' })),
+  /** Bearer token every route but the probes (and the docs) requires; unset means no auth. */
+  API_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token required on every API route but /health and /ready; at least 16 characters. Unset: no auth.' })),
   /** Exports running at once; one more is answered 503 with Retry-After. */
   MAX_CONCURRENT_EXPORTS: Type.Integer({ minimum: 1, default: 4, description: 'Exports running at once; more get 503 with Retry-After. Exports are CPU-bound: about twice the cores.' }),
   /** Event-loop delay (ms) past which requests get 503 (see src/http/pressure.ts). */

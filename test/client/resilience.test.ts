@@ -123,6 +123,14 @@ describe('retries after a 503', () => {
     expect(waits).toEqual([5000])
   })
 
+  it('are not made by ready(): a 503 is its answer', async () => {
+    const service = await fakeService((_request, response) => { sendBusy(response, '1') })
+    const { api, waits } = clientFor(service.origin)
+    await expect(api.ready()).rejects.toMatchObject({ status: 503, code: 'KEX_TOO_MANY_EXPORTS' })
+    expect(waits).toEqual([])
+    expect(service.requests()).toBe(1)
+  })
+
   it('are not made when retries is 0', async () => {
     const service = await fakeService((_request, response) => { sendBusy(response, '1') })
     const { api, waits } = clientFor(service.origin, { retries: 0 })

@@ -14,7 +14,7 @@ function capturingLogger () {
 }
 
 describe('API_TOKEN', () => {
-  it('requires the bearer token on every API route but /health and the docs', async () => {
+  it('requires the bearer token on every API route but the probes and the docs', async () => {
     const { logger, lines } = capturingLogger()
     const { client } = await startServer({ apiToken: TOKEN }, { logger })
     const body = JSON.stringify(inlineBody([kilnRun('1')]))
@@ -42,7 +42,7 @@ describe('API_TOKEN', () => {
       expect(response.statusCode, path).toBe(401)
       await response.body.dump()
     }
-    for (const path of ['/health', '/docs/', '/openapi.json']) {
+    for (const path of ['/health', '/ready', '/docs/', '/openapi.json']) {
       const response = await client.request({ method: 'GET', path })
       expect(response.statusCode, path).toBe(200)
       await response.body.dump()

@@ -134,7 +134,7 @@ describe('a connection flood at a low open-file limit', () => {
     // Load is logged as a warning without a stack.
     const refusals = logs.filter((line) => line.includes('KEX_OUT_OF_FILE_HANDLES'))
     expect(refusals.length).toBeGreaterThan(0)
-    for (const line of refusals) expect(JSON.parse(line)).toMatchObject({ level: 40, msg: 'request refused: overloaded' })
+    for (const line of refusals) expect(JSON.parse(line)).toMatchObject({ level: 40, msg: 'request refused: retry later' })
     expect(logs.filter((line) => line.includes('"stack"'))).toEqual([])
   })
 

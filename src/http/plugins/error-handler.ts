@@ -13,7 +13,7 @@ export default fp(async (app, options: { bodyLimit: number }) => {
     const response = toErrorBody(err, options.bodyLimit)
     if (response.statusCode === 503) {
       // Load, not a fault: no stack, and a hint of when to come back.
-      request.log.warn({ code: response.code, statusCode: 503 }, 'request refused: overloaded')
+      request.log.warn({ code: response.code, statusCode: 503 }, 'request refused: retry later')
       if (!reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
     } else if (response.statusCode >= 500) {
       request.log.error({ err, request: { method: request.method, url: request.url } }, 'request failed')
