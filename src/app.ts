@@ -29,7 +29,8 @@ export interface AppOptions {
 }
 
 /** The part of the configuration the app itself uses (the rest is the server's). */
-export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'maxEventLoopDelayMs'
+export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'exportMinBytesPerSecond' | 'exportRateWindowMs'
+| 'exportDeadlineMs' | 'maxEventLoopDelayMs'
 | 'maxHeapUsedBytes' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile'>
 
 /** Build the service (plugins, routes, error handling) without listening. */

@@ -39,6 +39,8 @@ export const HeadersTooLargeError = defineError<'KEX_HEADERS_TOO_LARGE', 431, []
   'The request head is larger than 16 KiB: send fewer or shorter headers', 431)
 export const TooManyExportsError = defineError<'KEX_TOO_MANY_EXPORTS', 503, [number]>(
   'KEX_TOO_MANY_EXPORTS', '%d exports are already running (MAX_CONCURRENT_EXPORTS): retry later', 503)
+export const ExportDeadlineError = defineError<'KEX_EXPORT_DEADLINE', 503, [number]>('KEX_EXPORT_DEADLINE',
+  'The export ran longer than EXPORT_DEADLINE_MS (%d ms) and was stopped: retry, or ask the operator to raise EXPORT_DEADLINE_MS', 503)
 export const OverloadedError = defineError<'KEX_OVERLOADED', 503, []>('KEX_OVERLOADED', 'The service is under pressure: retry later', 503)
 export const OutOfFileHandlesError = defineError<'KEX_OUT_OF_FILE_HANDLES', 503, []>('KEX_OUT_OF_FILE_HANDLES',
   'The service has no file handle left (too many open connections): retry after Retry-After seconds; ' +

@@ -19,8 +19,9 @@ export const SHA256_TRAILER = 'x-export-sha256'
  * The line count and SHA-256 of what was sent follow in HTTP trailers, so a careful client can
  * verify the file. A failure after the headers destroys the stream, and Fastify then cuts the
  * connection without the final chunk: the client never sees a clean end of a truncated file.
+ * `progress` hears of every chunk handed on (the export slots measure a client's pace with it).
  */
-export function sendJsonl (reply: FastifyReply, prepared: PreparedExport): FastifyReply {
+export function sendJsonl (reply: FastifyReply, prepared: PreparedExport, progress?: { sent (bytes: number): void }): FastifyReply {
   const hash = createHash('sha256')
   let lines = 0
   // The chunks are already UTF-8: the same bytes are hashed, counted and written.
@@ -28,6 +29,7 @@ export function sendJsonl (reply: FastifyReply, prepared: PreparedExport): Fasti
     for await (const bytes of prepared.chunks) {
       hash.update(bytes)
       lines += countLines(bytes)
+      progress?.sent(bytes.length)
       yield bytes
     }
   }

@@ -115,7 +115,7 @@ describe('retries after a 503', () => {
     const { app, origin } = await startServer({ maxConcurrentExports: 1 }, { catalog: new KilnProjects(EXAMPLE_PROJECT_DIR) })
     // Hold the only slot for as long as the client waits.
     let release: () => void = () => {}
-    app.exportSlots.acquire({ raw: { once: (_event: string, listener: () => void) => { release = listener } } as unknown as NodeJS.EventEmitter, header: () => undefined })
+    app.exportSlots.acquire({ raw: { once: (_event: string, listener: () => void) => { release = listener } } as unknown as ServerResponse })
     const waits: number[] = []
     const api = new KilnExportClient({ baseUrl: origin, sleep: async (ms) => { waits.push(ms); release() } })
     const lines = await collect(api.exportDataset('150621256807', PARAMS))

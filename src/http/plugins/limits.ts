@@ -1,14 +1,7 @@
 import fp from 'fastify-plugin'
-import { OverloadedError, RETRY_AFTER_SECONDS, ShuttingDownError, TooManyExportsError } from '../../errors.js'
+import { OverloadedError, RETRY_AFTER_SECONDS, ShuttingDownError } from '../../errors.js'
+import { ExportSlots, type ExportSlotsOptions } from '../export-slots.js'
 import { watchPressure } from '../pressure.js'
-
-/** Counts running exports and refuses one past the cap. */
-export interface ExportSlots {
-  /** Exports running now (checking or streaming). */
-  readonly active: number
-  /** Take a slot for this request (freed when its response closes), or throw 503. */
-  acquire (reply: { raw: NodeJS.EventEmitter, header: (name: string, value: string) => unknown }): void
-}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,15 +15,14 @@ declare module 'fastify' {
   }
 }
 
-export interface LimitsOptions {
-  readonly maxConcurrentExports: number
+export interface LimitsOptions extends ExportSlotsOptions {
   readonly maxEventLoopDelayMs: number
   readonly maxHeapUsedBytes: number
 }
 
 /**
  * Overload protection: 503 + Retry-After when the event loop lags or the heap fills up (as
- * @fastify/under-pressure did, see pressure.ts); a cap on concurrent exports; and 503 for requests
+ * @fastify/under-pressure did, see pressure.ts); export slots (export-slots.ts); and 503 for requests
  * that arrive on kept-alive connections while the service shuts down. Probe routes are left to
  * answer for themselves: liveness must not fail because the service is busy.
  * @see https://github.com/fastify/under-pressure
@@ -49,18 +41,7 @@ export default fp(async (app, options: LimitsOptions) => {
     throw refusal
   })
 
-  let active = 0
-  app.decorate('exportSlots', {
-    get active () { return active },
-    acquire (reply) {
-      if (active >= options.maxConcurrentExports) {
-        reply.header('retry-after', String(RETRY_AFTER_SECONDS))
-        throw new TooManyExportsError(active)
-      }
-      active++
-      reply.raw.once('close', () => { active-- })
-    }
-  } satisfies ExportSlots)
+  app.decorate('exportSlots', new ExportSlots(options))
 
   app.addHook('preClose', async () => { closing = true })
   // While closing, end each connection once its response is done: a kept-alive client must not

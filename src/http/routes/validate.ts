@@ -198,12 +198,10 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
     }
   }, async (request, reply) => {
     const { body } = request
-    app.exportSlots.acquire(reply)
+    const { signal } = app.exportSlots.acquire(reply)
     const source = await resolveSource(request.params.id, body, catalog)
-    const controller = new AbortController()
-    reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
     const started = performance.now()
-    const report = await validator.validate(source, validationParams(body), profileRequest(body), controller.signal)
+    const report = await validator.validate(source, validationParams(body), profileRequest(body), signal)
     request.log.info({
       dataset: request.params.id,
       profile: report.provider_profile.name,
