@@ -121,7 +121,9 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           description: 'Data Kiln\'s formatter would reject: missing runs, invalid JSON outputs, missing thinking instructions, ...; ' +
             'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report.'
         },
-        503: errorResponse('Too many exports running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')
+        503: errorResponse('Retry after Retry-After seconds: too many exports running (KEX_TOO_MANY_EXPORTS), the service under pressure (KEX_OVERLOADED) ' +
+          'or out of file handles (KEX_OUT_OF_FILE_HANDLES), shutting down (KEX_SHUTTING_DOWN), or the export still checking at EXPORT_DEADLINE_MS (KEX_EXPORT_DEADLINE). ' +
+          'A stream stopped after its headers (past EXPORT_DEADLINE_MS, or too slow a reader while other exports wait) is cut instead, without its final chunk and trailers.')
       }
     }
   }, async (request, reply) => {

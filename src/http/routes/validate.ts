@@ -193,7 +193,8 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
         404: errorResponse('Unknown dataset split, or unknown split name.'),
         413: errorResponse('Request body over BODY_LIMIT.'),
         415: errorResponse('Content-Type is not application/json.'),
-        503: errorResponse('Too many exports or validations running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')
+        503: errorResponse('Retry after Retry-After seconds: too many exports or validations running (KEX_TOO_MANY_EXPORTS), the service under pressure ' +
+          '(KEX_OVERLOADED) or out of file handles (KEX_OUT_OF_FILE_HANDLES), shutting down (KEX_SHUTTING_DOWN), or running past EXPORT_DEADLINE_MS (KEX_EXPORT_DEADLINE).')
       }
     }
   }, async (request, reply) => {
