@@ -31,8 +31,9 @@ export interface AppOptions {
 }
 
 /** The part of the configuration the app itself uses (the rest is the server's). */
-export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'maxEventLoopDelayMs'
-| 'maxHeapUsedBytes' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile'>
+export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'exportMinBytesPerSecond' | 'exportRateWindowMs'
+| 'exportDeadlineMs' | 'maxEventLoopDelayMs'
+| 'maxHeapUsedBytes' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile'>
 
 /**
  * The Fastify logger options for the given logger, with the app's redaction (request URLs without
@@ -59,15 +60,23 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
     genReqId: () => randomUUID(),
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.connectionTimeoutMs,
+    http: {
+      headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+      // Node checks both timeouts on this interval (default 30 s, which would triple a 10 s limit).
+      connectionsCheckingInterval: 1000,
+      // http-rules answers a missing Host in our error format.
+      requireHostHeader: false
+    },
     // The limits plugin answers requests that arrive while closing, in our error format.
     return503OnClosing: false,
     // Errors before routing (parser, router) answer in our error format too; http-rules checks Host.
     clientErrorHandler,
     frameworkErrors,
-    routerOptions: { maxParamLength: DATASET_ID_MAX_LENGTH },
-    http: { requireHostHeader: false }
+    routerOptions: { maxParamLength: DATASET_ID_MAX_LENGTH }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // Connections past the cap are closed on arrival, so a flood cannot use every file handle.
+  app.server.maxConnections = config.maxConnections
   app.setValidatorCompiler(validatorCompiler)
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 

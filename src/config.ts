@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { getHeapStatistics } from 'node:v8'
 import { Ajv } from 'ajv'
 import { Type, type Static } from 'typebox'
+import { automaticMaxConnections } from './open-file-limit.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -35,16 +36,40 @@ export const ConfigSchema = Type.Object({
     default: 'auto',
     description: 'auto: pretty on a terminal, JSON otherwise.'
   }),
-  /** Bearer token every route but /health (and the docs) requires; unset means no auth. */
-  API_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token required on every API route but /health; at least 16 characters. Unset: no auth.' })),
+  /** Bearer token every route but the probes (and the docs) requires; unset means no auth. */
+  API_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token required on every API route but /health and /ready; at least 16 characters. Unset: no auth.' })),
   /** Exports running at once; one more is answered 503 with Retry-After. */
   MAX_CONCURRENT_EXPORTS: Type.Integer({ minimum: 1, default: 4, description: 'Exports running at once; more get 503 with Retry-After. Exports are CPU-bound: about twice the cores.' }),
-  /** Event-loop delay (ms) past which requests get 503 (under-pressure). */
+  /** JSONL bytes a second below which an export whose client is the bottleneck gives its slot to a waiting export. */
+  EXPORT_MIN_BYTES_PER_SECOND: Type.Integer({
+    minimum: 0,
+    default: 256 * 1024,
+    description: 'When every export slot is taken, a new export takes the slot of the export whose client read the least over ' +
+      'EXPORT_RATE_WINDOW_MS, if it read slower than this (JSONL bytes a second, before compression) while the server waited on it; ' +
+      'that export is cut. 0: never.'
+  }),
+  /** The window over which an export's rate is measured. */
+  EXPORT_RATE_WINDOW_MS: Type.Integer({ minimum: 1000, default: 10_000, description: 'The window (ms) over which EXPORT_MIN_BYTES_PER_SECOND is measured.' }),
+  /** Longest an export may run; then it is cut. */
+  EXPORT_DEADLINE_MS: Type.Integer({
+    minimum: 0,
+    default: 3_600_000,
+    description: 'Longest an export (or validation) may run, in ms (0: no limit); a stream past it is cut, without the final chunk and trailers.'
+  }),
+  /** Event-loop delay (ms) past which requests get 503 (see src/http/pressure.ts). */
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Event-loop delay in ms past which requests get 503 (0: off).' }),
   /** Heap in use past which requests get 503; 0 picks 85% of the V8 heap limit. */
   MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'Heap bytes in use past which requests get 503 (0: 85% of the V8 heap limit).' }),
+  /** Connections open at once; one more is closed at once. 0: three quarters of the open-file limit, at most 1024. */
+  MAX_CONNECTIONS: Type.Integer({
+    minimum: 0,
+    default: 0,
+    description: 'Connections open at once; more are closed on arrival (0: three quarters of the open-file limit, at most 1024).'
+  }),
+  /** Time allowed to receive a request's head (line and headers). */
+  HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 10_000, description: 'Time allowed to receive a request\'s head (ms); then 408.' }),
   /** Time allowed to receive a whole request (headers and body). */
-  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'Time allowed to receive a whole request, body included (ms).' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 120_000, description: 'Time allowed to receive a whole request, body included (ms); then 408.' }),
   /** A socket idle this long (client not reading, not sending) is closed. */
   CONNECTION_TIMEOUT_MS: Type.Integer({
     minimum: 1000,
@@ -76,8 +101,14 @@ export interface Config {
   readonly projectsDir: string
   readonly apiToken: string | undefined
   readonly maxConcurrentExports: number
+  readonly exportMinBytesPerSecond: number
+  readonly exportRateWindowMs: number
+  readonly exportDeadlineMs: number
   readonly maxEventLoopDelayMs: number
   readonly maxHeapUsedBytes: number
+  /** Resolved: never 0. */
+  readonly maxConnections: number
+  readonly headersTimeoutMs: number
   readonly requestTimeoutMs: number
   readonly connectionTimeoutMs: number
   readonly shutdownGraceMs: number
@@ -121,8 +152,13 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     projectsDir: parsed.KILN_PROJECTS_DIR === undefined ? EXAMPLE_PROJECT_DIR : resolve(parsed.KILN_PROJECTS_DIR),
     apiToken: parsed.API_TOKEN,
     maxConcurrentExports: parsed.MAX_CONCURRENT_EXPORTS,
+    exportMinBytesPerSecond: parsed.EXPORT_MIN_BYTES_PER_SECOND,
+    exportRateWindowMs: parsed.EXPORT_RATE_WINDOW_MS,
+    exportDeadlineMs: parsed.EXPORT_DEADLINE_MS,
     maxEventLoopDelayMs: parsed.MAX_EVENT_LOOP_DELAY_MS,
     maxHeapUsedBytes: parsed.MAX_HEAP_USED_BYTES === 0 ? Math.floor(getHeapStatistics().heap_size_limit * 0.85) : parsed.MAX_HEAP_USED_BYTES,
+    maxConnections: parsed.MAX_CONNECTIONS === 0 ? automaticMaxConnections() : parsed.MAX_CONNECTIONS,
+    headersTimeoutMs: parsed.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
     connectionTimeoutMs: parsed.CONNECTION_TIMEOUT_MS,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,

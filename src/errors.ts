@@ -4,6 +4,9 @@ import { type ValidationReport } from './validate/index.js'
 
 const codes: string[] = []
 
+/** Seconds a client is told to wait (Retry-After) before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5
+
 /** createError, remembering the code so the catalogue can be listed and checked. */
 function defineError<C extends string, S extends number, A extends unknown[]> (code: C, message: string, statusCode: S) {
   codes.push(code)
@@ -22,9 +25,7 @@ export const DatasetIdMismatchError = defineError<'KEX_DATASET_ID_MISMATCH', 400
 export const IncompleteInlineBodyError = defineError<'KEX_INCOMPLETE_INLINE_BODY', 400, []>(
   'KEX_INCOMPLETE_INLINE_BODY', 'An inline export needs both dataset_split and task_runs', 400)
 export const HeadersTooLargeError = defineError<'KEX_HEADERS_TOO_LARGE', 431, [number]>(
-  'KEX_HEADERS_TOO_LARGE', 'The request line and headers are larger than the limit of %d bytes', 431)
-export const RequestTimeoutError = defineError<'KEX_REQUEST_TIMEOUT', 408, []>(
-  'KEX_REQUEST_TIMEOUT', 'The request did not arrive in time (REQUEST_TIMEOUT_MS)', 408)
+  'KEX_HEADERS_TOO_LARGE', 'The request line and headers are larger than the limit of %d bytes: send fewer or shorter headers', 431)
 export const ExpectationFailedError = defineError<'KEX_EXPECTATION_FAILED', 417, []>(
   'KEX_EXPECTATION_FAILED', 'Expect: 100-continue is the only expectation supported', 417)
 export const DatasetNotFoundError = defineError<'KEX_DATASET_NOT_FOUND', 404, [string]>('KEX_DATASET_NOT_FOUND', '%s', 404)
@@ -36,9 +37,16 @@ export const UnsupportedMediaTypeError = defineError<'KEX_UNSUPPORTED_MEDIA_TYPE
 export const InvalidUtf8BodyError = defineError<'KEX_INVALID_UTF8', 400, []>('KEX_INVALID_UTF8', 'Request body is not valid UTF-8', 400)
 export const UnauthorizedError = defineError<'KEX_UNAUTHORIZED', 401, []>(
   'KEX_UNAUTHORIZED', 'Missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>', 401)
+export const RequestTimeoutError = defineError<'KEX_REQUEST_TIMEOUT', 408, []>('KEX_REQUEST_TIMEOUT',
+  'The request did not arrive in time: send its head within HEADERS_TIMEOUT_MS and the whole request within REQUEST_TIMEOUT_MS', 408)
 export const TooManyExportsError = defineError<'KEX_TOO_MANY_EXPORTS', 503, [number]>(
   'KEX_TOO_MANY_EXPORTS', '%d exports are already running (MAX_CONCURRENT_EXPORTS): retry later', 503)
+export const ExportDeadlineError = defineError<'KEX_EXPORT_DEADLINE', 503, [number]>('KEX_EXPORT_DEADLINE',
+  'The export ran longer than EXPORT_DEADLINE_MS (%d ms) and was stopped: retry, or ask the operator to raise EXPORT_DEADLINE_MS', 503)
 export const OverloadedError = defineError<'KEX_OVERLOADED', 503, []>('KEX_OVERLOADED', 'The service is under pressure: retry later', 503)
+export const OutOfFileHandlesError = defineError<'KEX_OUT_OF_FILE_HANDLES', 503, []>('KEX_OUT_OF_FILE_HANDLES',
+  'The service has no file handle left (too many open connections): retry after Retry-After seconds; ' +
+  'operators: raise the open-file limit (ulimit -n) or lower MAX_CONNECTIONS', 503)
 export const ShuttingDownError = defineError<'KEX_SHUTTING_DOWN', 503, []>('KEX_SHUTTING_DOWN', 'The service is shutting down: retry on another instance', 503)
 export const InternalError = defineError<'KEX_INTERNAL', 500, []>('KEX_INTERNAL', 'Internal server error', 500)
 

@@ -5,6 +5,7 @@ import { pino, type LoggerOptions } from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, type Config } from './config.js'
 import { LOG_REDACT_PATHS } from './http/log-redaction.js'
+import { isOutOfFileHandles } from './out-of-files.js'
 import { KilnProjects } from './source/kiln-project.js'
 
 function loggerOptions (config: Config, stdoutIsTty: boolean): LoggerOptions {
@@ -29,11 +30,27 @@ export async function startService (config: Config, options: { readonly stdoutIs
   const catalog = new KilnProjects(config.projectsDir)
   logger.info({ projectsDir: config.projectsDir, projects: (await catalog.projectDirs()).length }, 'serving mounted Kiln projects')
   const app = await buildApp(config, { logger, catalog })
-  closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
-    if (err !== undefined) logger.error({ err }, 'shutting down after an error')
-    else logger.info({ signal }, 'shutting down')
+  let fatal = false
+  const grace = closeWithGrace({ delay: config.shutdownGraceMs, logger, skip: ['uncaughtException', 'unhandledRejection'] }, async ({ signal }) => {
+    if (!fatal) logger.info({ signal }, 'shutting down')
     await app.close()
+    // close-with-grace exits 0 after a close it did not start itself.
+    if (fatal) process.exit(1)
   })
+  // An uncaught error closes the service, except running out of file handles (some library's
+  // timer, a connection flood): that is load, answered 503 where it reaches a request, and passes.
+  const onError = (err: unknown): void => {
+    if (isOutOfFileHandles(err)) {
+      logger.warn({ code: (err as { code: string }).code }, 'out of file handles: refusing work until connections close')
+      return
+    }
+    if (fatal) process.exit(1)
+    fatal = true
+    logger.error({ err }, 'shutting down after an error')
+    grace.close()
+  }
+  process.on('uncaughtException', onError)
+  process.on('unhandledRejection', onError)
   await app.listen({ port: config.port, host: config.host })
   return app
 }

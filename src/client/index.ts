@@ -45,7 +45,8 @@ export const CLIENT_OPERATIONS = {
   exportDataset: { method: 'POST', path: '/datasets/{id}/export' },
   validateDataset: { method: 'POST', path: '/datasets/{id}/validate' },
   listFormats: { method: 'GET', path: '/formats' },
-  health: { method: 'GET', path: '/health' }
+  health: { method: 'GET', path: '/health' },
+  ready: { method: 'GET', path: '/ready' }
 } as const
 
 /** Trailer with the number of lines the server sent. */
@@ -375,6 +376,14 @@ export class KilnExportClient {
   }
 
   /**
+   * `GET /ready`: resolves when the service takes new work; a KilnExportApiError 503
+   * (`KEX_OVERLOADED`, `KEX_SHUTTING_DOWN`) when it does not. Asked once, never retried.
+   */
+  async ready (options: CallOptions = {}): Promise<{ status: 'ready' }> {
+    return await this.readJson<{ status: 'ready' }>(await this.send('GET', 'ready', undefined, options, undefined, 0), 'ready')
+  }
+
+  /**
    * Start an export and answer once its status is known: a KilnExportApiError for a refused export
    * (4xx/5xx, with Kiln's message and the run ids), otherwise the download, verified as it is read.
    * A 503 before any byte is retried (Retry-After); nothing is retried once the body has started.
@@ -456,7 +465,7 @@ export class KilnExportClient {
   }
 
   /** Send a request, retrying 503 answers and connection failures before any response. */
-  private async send (method: 'GET' | 'POST', path: string, body: string | undefined, options: CallOptions, accept?: string): Promise<ResponseData> {
+  private async send (method: 'GET' | 'POST', path: string, body: string | undefined, options: CallOptions, accept?: string, retries = this.retries): Promise<ResponseData> {
     const headers: Record<string, string> = { accept: accept ?? (method === 'POST' ? 'application/jsonl, application/json' : 'application/json'), ...this.headers }
     if (body !== undefined) headers['content-type'] = 'application/json'
     for (let attempt = 0; ; attempt++) {
@@ -470,13 +479,13 @@ export class KilnExportClient {
           ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher })
         })
       } catch (err) {
-        if (attempt < this.retries && options.signal?.aborted !== true && isRetryableNetworkError(err)) {
+        if (attempt < retries && options.signal?.aborted !== true && isRetryableNetworkError(err)) {
           await this.sleep(this.retryDelay(undefined, attempt), options.signal)
           continue
         }
         throw err
       }
-      if (response.statusCode === 503 && attempt < this.retries) {
+      if (response.statusCode === 503 && attempt < retries) {
         const wait = this.retryDelay(parseRetryAfter(header(response.headers, 'retry-after')), attempt)
         await response.body.dump()
         await this.sleep(wait, options.signal)

@@ -6,13 +6,14 @@ import {
   DATA_ERRORS,
   InternalError,
   InvalidJsonBodyError,
-  OverloadedError,
+  OutOfFileHandlesError,
   UnsupportedMediaTypeError,
   ValidationFailedError,
   ValidationReportErrorsError
 } from '../errors.js'
 import { ExportDataError } from '../export/prepare-export.js'
 import { FormatError } from '../format/index.js'
+import { isOutOfFileHandles } from '../out-of-files.js'
 import { type ErrorResponse, type ErrorWithReport } from './schemas/error-response.js'
 import { describeValidationErrors } from './validation.js'
 
@@ -53,6 +54,8 @@ export function toErrorBody (thrown: unknown, bodyLimit: number): ErrorWithRepor
     const result = body(mapped.statusCode, mapped.code, thrown.message)
     return thrown.runId === undefined ? result : { ...result, run_ids: [thrown.runId] }
   }
+  // Out of file handles anywhere (a project read, a static file): load, not a bug.
+  if (isOutOfFileHandles(thrown)) return fromKexError(new OutOfFileHandlesError())
   const err = (typeof thrown === 'object' && thrown !== null ? thrown : {}) as ErrorLike
   if (err.validation !== undefined) {
     return fromKexError(new ValidationFailedError(describeValidationErrors(err.validation, err.validationContext ?? 'body')))
@@ -69,8 +72,6 @@ export function toErrorBody (thrown: unknown, bodyLimit: number): ErrorWithRepor
       return fromKexError(new InvalidJsonBodyError('the body is empty'))
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return fromKexError(new InvalidJsonBodyError('it does not parse'))
-    case 'FST_UNDER_PRESSURE':
-      return fromKexError(new OverloadedError())
   }
   // The JSON body parser throws a SyntaxError (with statusCode 400) for malformed JSON.
   if (thrown instanceof SyntaxError) return fromKexError(new InvalidJsonBodyError(thrown.message))

@@ -24,8 +24,10 @@ export const SHA256_TRAILER = 'x-export-sha256'
  * HTTP/1.0 has no chunked framing (RFC 9112 section 6.1), so no trailers: the body ends with the
  * connection, and X-Export-Line-Count is all the client can check. A failure after the first byte
  * then resets the connection (RST), since a clean close would pass for a complete file.
+ *
+ * `progress` hears of every chunk handed on (the export slots measure a client's pace with it).
  */
-export function sendJsonl (reply: FastifyReply, prepared: PreparedExport): FastifyReply {
+export function sendJsonl (reply: FastifyReply, prepared: PreparedExport, progress?: { sent (bytes: number): void }): FastifyReply {
   const hash = createHash('sha256')
   let lines = 0
   const closeDelimited = !speaksChunked(reply.request.raw)
@@ -35,6 +37,7 @@ export function sendJsonl (reply: FastifyReply, prepared: PreparedExport): Fasti
       for await (const bytes of prepared.chunks) {
         hash.update(bytes)
         lines += countLines(bytes)
+        progress?.sent(bytes.length)
         yield bytes
       }
     } catch (err) {

@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync } from 'node:fs'
 import { lstat, open, opendir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { isOutOfFileHandles } from '../out-of-files.js'
 import { readToEnd } from './read-to-end.js'
 
 /*
@@ -11,6 +12,8 @@ import { readToEnd } from './read-to-end.js'
  *   that are links are known from one listing of `runs/` per export source, and files are opened
  *   with O_NOFOLLOW;
  * - the only name taken from data (a run id from a split file) must be one plain path segment.
+ * Running out of file handles (EMFILE, ENFILE) is never a problem of the file: those errors are
+ * thrown as they are, for the HTTP layer to answer 503, never mistaken for a missing or bad file.
  */
 
 /** Why a Kiln file could not be read. */
@@ -45,15 +48,17 @@ function isNotFound (err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
-/** Why opening a Kiln file (with O_NOFOLLOW) failed, without the path. */
-function openError (err: unknown): KilnFileError {
+/** Why opening a Kiln file (with O_NOFOLLOW) failed, without the path; load errors as they are. */
+function openError (err: unknown): Error {
+  if (isOutOfFileHandles(err)) return err as Error
   const code = (err as { code?: unknown }).code
   if (isNotFound(err)) return new KilnFileError('missing', 'file not found')
   if (code === 'ELOOP') return new KilnFileError('link', 'is a symbolic link (links are not followed)')
   return new KilnFileError('unreadable', `cannot be read (${String(code ?? 'error')})`)
 }
 
-function readError (err: unknown): KilnFileError {
+function readError (err: unknown): Error {
+  if (isOutOfFileHandles(err)) return err as Error
   return new KilnFileError('unreadable', `cannot be read (${String((err as { code?: unknown }).code ?? 'error')})`)
 }
 

@@ -6,6 +6,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { FILE_LINK, FILE_MISSING, FILE_UNREADABLE, type FileBatch, type FileBatchRequest } from './file-batch.js'
 import { CompactRunIds } from './compact-run-ids.js'
 import { KilnFileError, hasKilnFile, linkNames, listFolders, readBytesNoFollowSync, readKilnJson } from './kiln-files.js'
+import { outOfFileHandles } from '../out-of-files.js'
 import { RunFileReader } from './run-file-reader.js'
 import { parseSplitFile } from './split-file.js'
 import {
@@ -101,7 +102,12 @@ function lookupOf (batch: FileBatch, i: number, id: string): RunLookup {
   switch (batch.status[i]) {
     case FILE_MISSING: return { id, status: 'missing' }
     case FILE_LINK: return { id, status: 'invalid', message: `Task run ${id}: task_run.kiln is a symbolic link (links are not followed)` }
-    case FILE_UNREADABLE: return { id, status: 'invalid', message: `Task run ${id}: task_run.kiln cannot be read (${batch.codes[i] ?? 'error'})` }
+    case FILE_UNREADABLE: {
+      const code = batch.codes[i] ?? 'error'
+      // Load, not a bad run: the whole request fails (503), the run is not reported.
+      if (code === 'EMFILE' || code === 'ENFILE') throw outOfFileHandles(code)
+      return { id, status: 'invalid', message: `Task run ${id}: task_run.kiln cannot be read (${code})` }
+    }
   }
   const { bytes, starts } = batch
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', starts[i], starts[i + 1])

@@ -99,6 +99,7 @@ describe('the client and openapi/openapi.json', () => {
     expectValid(jsonSchema(operation('getDataset'), '200'), await api.getDataset('150621256807'))
     expectValid(jsonSchema(operation('listFormats'), '200'), { formats: await api.listFormats() })
     expectValid(jsonSchema(operation('health'), '200'), await api.health())
+    expectValid(jsonSchema(operation('ready'), '200'), await api.ready())
     const params = { split_name: 'train', format: 'openai_chat_json_schema_jsonl', system_message: 'Write a one-line joke about the topic.' } as const
     const report = await api.validateDataset('150621256807', params)
     expectValid(jsonSchema(operation('validateDataset'), '200'), report)

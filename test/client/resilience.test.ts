@@ -115,12 +115,20 @@ describe('retries after a 503', () => {
     const { app, origin } = await startServer({ maxConcurrentExports: 1 }, { catalog: new KilnProjects(EXAMPLE_PROJECT_DIR) })
     // Hold the only slot for as long as the client waits.
     let release: () => void = () => {}
-    app.exportSlots.acquire({ raw: { once: (_event: string, listener: () => void) => { release = listener } } as unknown as NodeJS.EventEmitter, header: () => undefined })
+    app.exportSlots.acquire({ raw: { once: (_event: string, listener: () => void) => { release = listener } } as unknown as ServerResponse })
     const waits: number[] = []
     const api = new KilnExportClient({ baseUrl: origin, sleep: async (ms) => { waits.push(ms); release() } })
     const lines = await collect(api.exportDataset('150621256807', PARAMS))
     expect(lines).toHaveLength(6)
     expect(waits).toEqual([5000])
+  })
+
+  it('are not made by ready(): a 503 is its answer', async () => {
+    const service = await fakeService((_request, response) => { sendBusy(response, '1') })
+    const { api, waits } = clientFor(service.origin)
+    await expect(api.ready()).rejects.toMatchObject({ status: 503, code: 'KEX_TOO_MANY_EXPORTS' })
+    expect(waits).toEqual([])
+    expect(service.requests()).toBe(1)
   })
 
   it('are not made when retries is 0', async () => {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
 import { capturingLogger } from '../helpers/logs.js'
+import { parseAnswer, rawConnection } from '../helpers/raw-connection.js'
 import { startServer } from '../helpers/server.js'
 
 const TOKEN = 'a-long-secret-token-0123456789'
 
 describe('API_TOKEN', () => {
-  it('requires the bearer token on every API route but /health and the docs', async () => {
+  it('requires the bearer token on every API route but the probes and the docs', async () => {
     const { logger, text } = capturingLogger()
     const { client } = await startServer({ apiToken: TOKEN }, { logger })
     const body = JSON.stringify(inlineBody([kilnRun('1')]))
@@ -34,7 +35,7 @@ describe('API_TOKEN', () => {
       expect(response.statusCode, path).toBe(401)
       await response.body.dump()
     }
-    for (const path of ['/health', '/docs/', '/openapi.json']) {
+    for (const path of ['/health', '/ready', '/docs/', '/openapi.json']) {
       const response = await client.request({ method: 'GET', path })
       expect(response.statusCode, path).toBe(200)
       await response.body.dump()
@@ -44,6 +45,18 @@ describe('API_TOKEN', () => {
     expect(log).toContain('request completed')
     expect(log).not.toContain(TOKEN)
     expect(log).not.toContain('input of 1')
+  })
+
+  it('refuses a request without the token before reading its body, and closes the connection', async () => {
+    const { origin } = await startServer({ apiToken: TOKEN })
+    // A 100 MB body of which only the first bytes are ever sent: the 401 must not wait for the rest,
+    // and the server must close the connection rather than read (and discard) 100 MB.
+    const { received } = await rawConnection(origin,
+      'POST /datasets/100000000001/export HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n{"split_name": "tr')
+    const answer = parseAnswer(await received)
+    expect(answer.status).toBe(401)
+    expect(answer.headers).toContain('connection: close')
+    expect(answer.body).toMatchObject({ statusCode: 401, code: 'KEX_UNAUTHORIZED' })
   })
 
   it('leaves every route open when unset', async () => {

@@ -1,33 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
-import { createInterface } from 'node:readline'
 import { Client } from 'undici'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { makeKilnProject } from '../helpers/kiln-project.js'
-
-const ROOT = new URL('../../', import.meta.url).pathname
-
-/** Start the real executable (src/server.ts) and wait for its "listening" log line. */
-async function startProcess (env: Record<string, string>): Promise<{ child: ChildProcess, origin: string, logs: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  onTestFinished(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  const logs: string[] = []
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  const origin = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`server exited early (${String(code)}): ${logs.join('\n')}`)))
-    lines.on('line', (line) => {
-      logs.push(line)
-      const match = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(line)
-      if (match?.[1] !== undefined) resolve(match[1])
-    })
-  })
-  return { child, origin, logs }
-}
+import { startServerProcess } from '../helpers/server-process.js'
 
 /** Polls (up to 10 s) until a new connection to `origin` is refused; false if it never is. */
 async function newConnectionsRefused (origin: string): Promise<boolean> {
@@ -52,7 +28,7 @@ describe('graceful shutdown', () => {
     const ids = Array.from({ length: 3000 }, (_, i) => String(700000 + i))
     for (const id of ids) await project.writeRun(id, { output: `answer ${id} `.repeat(150) })
     await project.writeSplit('900000000001', { train: ids })
-    const { child, origin, logs } = await startProcess({ KILN_PROJECTS_DIR: project.root, SHUTDOWN_GRACE_MS: '20000' })
+    const { child, origin, logs } = await startServerProcess({ KILN_PROJECTS_DIR: project.root, SHUTDOWN_GRACE_MS: '20000' })
 
     const client = new Client(origin)
     onTestFinished(async () => { await client.destroy() })

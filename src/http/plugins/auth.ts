@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { UnauthorizedError } from '../../errors.js'
 
-/** Routes open without a token: liveness, and the docs a person needs to find the Authorize button. */
-const PUBLIC_PREFIXES = ['/health', '/docs', '/openapi.json']
+/** Routes open without a token: the probes, and the docs a person needs to find the Authorize button. */
+const PUBLIC_PREFIXES = ['/health', '/ready', '/docs', '/openapi.json']
 
 function digest (text: string): Buffer {
   return createHash('sha256').update(text).digest()

@@ -1,6 +1,6 @@
 import { type FastifyReply, type FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { RouteNotFoundError } from '../../errors.js'
+import { RETRY_AFTER_SECONDS, RouteNotFoundError } from '../../errors.js'
 import { toErrorBody } from '../error-body.js'
 import { dropJsonlHeaders } from '../jsonl-reply.js'
 import { redactUrl } from '../log-redaction.js'
@@ -38,8 +38,13 @@ export default fp(async (app, options: { bodyLimit: number }) => {
   app.setErrorHandler((err, request, reply) => {
     const response = toErrorBody(err, options.bodyLimit)
     logOutcome(err, request, reply, response)
+    // Load, not a fault: a hint of when to come back.
+    if (response.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
     // Headers may already be out if a stream failed; Fastify then cuts the connection itself.
     if (reply.sent || reply.raw.headersSent) return
+    // Refused before its body was read (auth, overload): close rather than read the rest, which
+    // Node would otherwise do to keep the connection alive.
+    if (!request.raw.complete) reply.header('connection', 'close')
     // A failed export must not keep the attachment, line count or trailers of a success.
     dropJsonlHeaders(reply)
     return reply.status(response.statusCode).type('application/json; charset=utf-8').send(response)

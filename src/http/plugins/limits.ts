@@ -1,66 +1,52 @@
-import underPressure from '@fastify/under-pressure'
 import fp from 'fastify-plugin'
-import { ShuttingDownError, TooManyExportsError } from '../../errors.js'
-
-/** Counts running exports and refuses one past the cap. */
-export interface ExportSlots {
-  /** Exports running now (checking or streaming). */
-  readonly active: number
-  /** Take a slot for this request (freed when its response closes), or throw 503. */
-  acquire (reply: { raw: NodeJS.EventEmitter, header: (name: string, value: string) => unknown }): void
-}
+import { OverloadedError, RETRY_AFTER_SECONDS, ShuttingDownError } from '../../errors.js'
+import { ExportSlots, type ExportSlotsOptions } from '../export-slots.js'
+import { watchPressure } from '../pressure.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     exportSlots: ExportSlots
+    /** Why the service should get no new work now (pressure, shutting down), or undefined: readiness. */
+    notReady: () => Error | undefined
+  }
+  interface FastifyContextConfig {
+    /** A probe route (/health, /ready): answers for itself, never refused for load or shutdown. */
+    probe?: boolean
   }
 }
 
-export interface LimitsOptions {
-  readonly maxConcurrentExports: number
+export interface LimitsOptions extends ExportSlotsOptions {
   readonly maxEventLoopDelayMs: number
   readonly maxHeapUsedBytes: number
 }
 
-/** Seconds a client is told to wait before retrying a 503. */
-const RETRY_AFTER_SECONDS = 5
-
 /**
- * Overload protection: @fastify/under-pressure answers 503 + Retry-After when the event loop
- * lags or the heap fills up; a cap on concurrent exports; and 503 for requests that arrive on
- * kept-alive connections while the service shuts down.
+ * Overload protection: 503 + Retry-After when the event loop lags or the heap fills up (as
+ * @fastify/under-pressure did, see pressure.ts); export slots (export-slots.ts); and 503 for requests
+ * that arrive on kept-alive connections while the service shuts down. Probe routes are left to
+ * answer for themselves: liveness must not fail because the service is busy.
  * @see https://github.com/fastify/under-pressure
  */
 export default fp(async (app, options: LimitsOptions) => {
-  await app.register(underPressure, {
-    maxEventLoopDelay: options.maxEventLoopDelayMs,
-    maxHeapUsedBytes: options.maxHeapUsedBytes,
-    retryAfter: RETRY_AFTER_SECONDS
+  const pressure = watchPressure(options)
+  let closing = false
+  app.addHook('onClose', async () => { pressure.stop() })
+  app.decorate('notReady', () => closing ? new ShuttingDownError() : pressure.reason === undefined ? undefined : new OverloadedError())
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.probe === true) return
+    const refusal = app.notReady()
+    if (refusal === undefined) return
+    if (closing) reply.header('connection', 'close')
+    reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+    throw refusal
   })
 
-  let active = 0
-  app.decorate('exportSlots', {
-    get active () { return active },
-    acquire (reply) {
-      if (active >= options.maxConcurrentExports) {
-        reply.header('retry-after', String(RETRY_AFTER_SECONDS))
-        throw new TooManyExportsError(active)
-      }
-      active++
-      reply.raw.once('close', () => { active-- })
-    }
-  } satisfies ExportSlots)
+  app.decorate('exportSlots', new ExportSlots(options))
 
-  let closing = false
   app.addHook('preClose', async () => { closing = true })
   // While closing, end each connection once its response is done: a kept-alive client must not
   // hold the shutdown open until the grace period runs out.
   app.addHook('onResponse', async (request) => {
     if (closing) request.raw.socket.end()
-  })
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return
-    reply.header('connection', 'close').header('retry-after', String(RETRY_AFTER_SECONDS))
-    throw new ShuttingDownError()
   })
 }, { name: 'limits' })

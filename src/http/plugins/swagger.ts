@@ -29,7 +29,7 @@ export default fp(async (app) => {
       ],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Required on every route but /health when the service runs with API_TOKEN set.' }
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Required on every route but /health and /ready when the service runs with API_TOKEN set.' }
         }
       },
       security: [{ bearerAuth: [] }]

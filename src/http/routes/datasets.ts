@@ -126,20 +126,23 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
             'mixed tool sets; ' +
             'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report.'
         },
-        503: errorResponse('Too many exports running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')
+        503: errorResponse('Retry after Retry-After seconds: too many exports running (KEX_TOO_MANY_EXPORTS), the service under pressure (KEX_OVERLOADED) ' +
+          'or out of file handles (KEX_OUT_OF_FILE_HANDLES), shutting down (KEX_SHUTTING_DOWN), or the export still checking at EXPORT_DEADLINE_MS (KEX_EXPORT_DEADLINE). ' +
+          'A stream stopped after its headers (past EXPORT_DEADLINE_MS, or too slow a reader while other exports wait) is cut instead, without its final chunk and trailers.')
       }
     }
   }, async (request, reply) => {
     const { body } = request
-    app.exportSlots.acquire(reply)
+    // Its signal stops the work when the client goes away or the slot cuts the export.
+    const lease = app.exportSlots.acquire(reply)
+    const { signal } = lease
     const source = await resolveSource(request.params.id, body, catalog)
-    // Stop work for a client that went away (the response closes before it finished).
-    const controller = new AbortController()
     const started = performance.now()
     reply.raw.once('close', () => {
       if (reply.raw.writableFinished) return
-      controller.abort()
-      request.log.info({ dataset: request.params.id, ms: Math.round(performance.now() - started) }, 'export aborted: the client went away')
+      const ms = Math.round(performance.now() - started)
+      if (lease.cutReason === undefined) request.log.info({ dataset: request.params.id, ms }, 'export aborted: the client went away')
+      else request.log.info({ dataset: request.params.id, ms, reason: lease.cutReason }, 'export cut')
     })
     const params: ExportParams = {
       splitName: body.split_name,
@@ -155,17 +158,17 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
     const { query } = request
     if (query.validate === 'strict') {
       const choice = { ...(query.provider_profile === undefined ? {} : { profile: query.provider_profile }), ...(query.model === undefined ? {} : { model: query.model }) }
-      const report = await validator.validate(source, params, choice, controller.signal, 'querystring')
+      const report = await validator.validate(source, params, choice, signal, 'querystring')
       if (report.status === 'errors') throw new ValidationReportErrorsError(refusalMessage(report), report)
       request.log.info({ dataset: request.params.id, warnings: report.warning_count }, 'export validated')
     }
-    const prepared = await prepareExport(source, params, { ...options.tuning, signal: controller.signal })
+    const prepared = await prepareExport(source, params, { ...options.tuning, signal })
     const logFields = { dataset: request.params.id, split: body.split_name, format: body.format, lines: prepared.lineCount }
     reply.raw.once('finish', () => {
       request.log.info({ ...logFields, ms: Math.round(performance.now() - started) }, 'export finished')
     })
     request.log.info(logFields, 'export started')
-    return sendJsonl(reply, prepared)
+    return sendJsonl(reply, prepared, lease)
   })
 }
 

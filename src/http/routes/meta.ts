@@ -1,6 +1,7 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { DATA_STRATEGIES, FORMATS, resolveFormat } from '../../format/index.js'
+import { ErrorResponseSchema } from '../schemas/error-response.js'
 import { type FormatName } from '../schemas/export-request.js'
 
 const FormatInfoSchema = Type.Object({
@@ -11,7 +12,7 @@ const FormatInfoSchema = Type.Object({
   parses_output: Type.Boolean({ description: 'True when the final output must be valid JSON.' })
 })
 
-/** `GET /formats` and `GET /health`. */
+/** `GET /formats`, and the probes `GET /health` (liveness) and `GET /ready` (readiness). */
 const metaRoutes: FastifyPluginAsyncTypebox<{ formats: readonly FormatName[] }> = async (app, options) => {
   const formatList = options.formats.map((name) => {
     const format = resolveFormat(name) ?? 'openai_chat_jsonl'
@@ -35,15 +36,36 @@ const metaRoutes: FastifyPluginAsyncTypebox<{ formats: readonly FormatName[] }> 
   }, async () => ({ formats: formatList }))
 
   app.get('/health', {
+    config: { probe: true },
     schema: {
       operationId: 'health',
       summary: 'Liveness check',
-      description: 'Answers 200 while the service is up; never needs a token.',
+      description: 'Answers 200 while the process runs, however busy (use it for a liveness probe: failing it means restart). Never needs a token.',
       tags: ['meta'],
       security: [],
       response: { 200: Type.Object({ status: Type.Literal('ok') }) }
     }
   }, async () => ({ status: 'ok' as const }))
+
+  app.get('/ready', {
+    config: { probe: true },
+    schema: {
+      operationId: 'ready',
+      summary: 'Readiness check',
+      description: 'Answers 200 when the service takes new work, 503 (with Retry-After) while it is under pressure (event-loop lag, heap) ' +
+        'or shutting down (use it for a readiness probe: failing it means send no traffic for now). Never needs a token.',
+      tags: ['meta'],
+      security: [],
+      response: {
+        200: Type.Object({ status: Type.Literal('ready') }),
+        503: { ...ErrorResponseSchema, description: 'Not ready: KEX_OVERLOADED (under pressure) or KEX_SHUTTING_DOWN.' }
+      }
+    }
+  }, async () => {
+    const refusal = app.notReady()
+    if (refusal !== undefined) throw refusal
+    return { status: 'ready' as const }
+  })
 }
 
 export default metaRoutes

@@ -193,17 +193,16 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
         404: errorResponse('Unknown dataset split, or unknown split name.'),
         413: errorResponse('Request body over BODY_LIMIT.'),
         415: errorResponse('Content-Type is not application/json.'),
-        503: errorResponse('Too many exports or validations running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')
+        503: errorResponse('Retry after Retry-After seconds: too many exports or validations running (KEX_TOO_MANY_EXPORTS), the service under pressure ' +
+          '(KEX_OVERLOADED) or out of file handles (KEX_OUT_OF_FILE_HANDLES), shutting down (KEX_SHUTTING_DOWN), or running past EXPORT_DEADLINE_MS (KEX_EXPORT_DEADLINE).')
       }
     }
   }, async (request, reply) => {
     const { body } = request
-    app.exportSlots.acquire(reply)
+    const { signal } = app.exportSlots.acquire(reply)
     const source = await resolveSource(request.params.id, body, catalog)
-    const controller = new AbortController()
-    reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
     const started = performance.now()
-    const report = await validator.validate(source, validationParams(body), profileRequest(body), controller.signal)
+    const report = await validator.validate(source, validationParams(body), profileRequest(body), signal)
     request.log.info({
       dataset: request.params.id,
       profile: report.provider_profile.name,
