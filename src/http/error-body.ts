@@ -7,12 +7,14 @@ import {
   InternalError,
   InvalidJsonBodyError,
   OverloadedError,
+  PROJECT_PROBLEMS,
   UnsupportedMediaTypeError,
   ValidationFailedError,
   ValidationReportErrorsError
 } from '../errors.js'
 import { ExportDataError } from '../export/prepare-export.js'
 import { FormatError } from '../format/index.js'
+import { ProjectProblemError } from '../source/project-problem.js'
 import { type ErrorResponse, type ErrorWithReport } from './schemas/error-response.js'
 import { describeValidationErrors } from './validation.js'
 
@@ -47,6 +49,10 @@ export function toErrorBody (thrown: unknown, bodyLimit: number): ErrorWithRepor
       run_ids: [...thrown.runIds],
       problems: thrown.problems.map((p) => ({ run_id: p.runId, code: DATA_ERRORS[p.code].code, message: p.message }))
     }
+  }
+  if (thrown instanceof ProjectProblemError) {
+    const mapped = PROJECT_PROBLEMS[thrown.problem.reason]
+    return body(mapped.statusCode, mapped.code, thrown.message)
   }
   if (thrown instanceof FormatError) {
     const mapped = DATA_ERRORS[thrown.code]

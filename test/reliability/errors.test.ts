@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { ERROR_CODES } from '../../src/errors.js'
 import { type DatasetCatalog } from '../../src/source/types.js'
@@ -8,6 +9,12 @@ describe('the error catalogue', () => {
     expect(ERROR_CODES.length).toBeGreaterThan(15)
     for (const code of ERROR_CODES) expect(code).toMatch(/^KEX_[A-Z0-9_]+$/)
     expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length)
+  })
+
+  it('is documented: the README error table names every code', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const table = readme.slice(readme.indexOf('## Errors'), readme.indexOf('## CLI'))
+    expect(ERROR_CODES.filter((code) => !table.includes(`| \`${code}\` |`))).toEqual([])
   })
 
   it('hides the message, stack and paths of unexpected errors behind a bare 500', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FILE_LINK, FILE_MISSING, FILE_OK, FILE_UNREADABLE, type FileBatch, readFileBatch } from '../../src/source/file-batch.js'
+import { FILE_LINK, FILE_MISSING, FILE_NOT_REGULAR, FILE_OK, type FileBatch, readFileBatch } from '../../src/source/file-batch.js'
 import { linkNames } from '../../src/source/kiln-files.js'
 import { RunFileReader } from '../../src/source/run-file-reader.js'
 
@@ -45,9 +45,9 @@ async function readAll (reader: RunFileReader): Promise<FileBatch> {
 }
 
 function expectTheBatch (batch: FileBatch): void {
-  expect([...batch.status]).toEqual([FILE_OK, FILE_OK, FILE_MISSING, FILE_LINK, FILE_UNREADABLE, FILE_MISSING, FILE_MISSING, FILE_OK])
+  expect([...batch.status]).toEqual([FILE_OK, FILE_OK, FILE_MISSING, FILE_LINK, FILE_NOT_REGULAR, FILE_MISSING, FILE_MISSING, FILE_OK])
   expect(texts(batch)).toEqual(['{"id": "a"}', big, '', '', '', '', '', 'ünïcödé b'])
-  expect(batch.codes[4]).toBe('EISDIR')
+  expect(batch.codes[4]).toBe('a folder')
 }
 
 describe('reading batches of run files', () => {

@@ -1,6 +1,6 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DatasetNotFoundError, ValidationReportErrorsError } from '../../errors.js'
+import { DatasetNotFoundError, ValidationReportErrorsError, listedProblem } from '../../errors.js'
 import { prepareExport, type ExportParams, type ExportTuning } from '../../export/prepare-export.js'
 import { resolveFormat } from '../../format/index.js'
 import { type DatasetCatalog } from '../../source/types.js'
@@ -57,7 +57,15 @@ const DatasetSummarySchema = Type.Object({
   splits: Type.Array(SplitSummarySchema)
 })
 
+const ProjectProblemSchema = Type.Object({
+  code: Type.String({ pattern: '^KEX_', description: 'KEX_KILN_FILE_NOT_REGULAR, KEX_KILN_FILE_TOO_LARGE or KEX_KILN_FILE_INVALID: what a request needing the file is answered.' }),
+  files: Type.Array(Type.String(), { description: 'The files concerned, relative to KILN_PROJECTS_DIR.' }),
+  message: Type.String({ description: 'What is wrong and how to fix it.' })
+}, { description: 'A file of a mounted project that cannot be used: the dataset splits that need it are left out of the list.' })
+
 const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
+const PROJECT_FILE_422 = 'A file the dataset split needs (its dataset_split.kiln, task.kiln or project.kiln) cannot be used: not a regular file, ' +
+  'over MAX_KILN_FILE_BYTES, or not a valid Kiln file (KEX_KILN_FILE_*; the message names the file).'
 
 /** `POST /datasets/:id/export`: check the whole export, then stream it as JSONL. */
 const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, options) => {
@@ -68,11 +76,20 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
     schema: {
       operationId: 'listDatasets',
       summary: 'List the dataset splits of the mounted Kiln projects',
-      description: 'Every dataset split found under KILN_PROJECTS_DIR, read fresh from disk on each call.',
+      description: 'Every dataset split found under KILN_PROJECTS_DIR, read fresh from disk on each call. A file that cannot be used ' +
+        '(not a regular file, over its size limit, not a valid Kiln file) leaves out only what needs it, and is named in `problems`.',
       tags: ['datasets'],
-      response: { 200: Type.Object({ datasets: Type.Array(DatasetSummarySchema) }) }
+      response: {
+        200: Type.Object({
+          datasets: Type.Array(DatasetSummarySchema),
+          problems: Type.Array(ProjectProblemSchema, { description: 'Files that kept dataset splits out of `datasets`, in path order; empty when all is well.' })
+        })
+      }
     }
-  }, async () => ({ datasets: catalog === undefined ? [] : await catalog.list() }))
+  }, async () => {
+    const listing = catalog === undefined ? { datasets: [], problems: [] } : await catalog.list()
+    return { datasets: listing.datasets, problems: listing.problems.map(listedProblem) }
+  })
 
   app.get('/datasets/:id', {
     schema: {
@@ -80,7 +97,12 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
       summary: 'Describe one dataset split of the mounted Kiln projects',
       tags: ['datasets'],
       params: DatasetParamsSchema,
-      response: { 200: DatasetSummarySchema, 400: errorResponse('Invalid id.'), 404: errorResponse('Unknown dataset split.') }
+      response: {
+        200: DatasetSummarySchema,
+        400: errorResponse('Invalid id.'),
+        404: errorResponse('Unknown dataset split.'),
+        422: errorResponse(PROJECT_FILE_422)
+      }
     }
   }, async (request) => {
     const summary = await catalog?.describe(request.params.id)
@@ -119,6 +141,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         422: {
           ...ErrorWithReportSchema,
           description: 'Data Kiln\'s formatter would reject: missing runs, invalid JSON outputs, missing thinking instructions, ...; ' +
+            'a mounted file that cannot be used (KEX_KILN_FILE_*, naming it); ' +
             'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report.'
         },
         503: errorResponse('Too many exports running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')

@@ -192,6 +192,7 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
         400: errorResponse('Invalid request: schema violation, malformed JSON, a dataset id mismatch, a model the profile does not list, or a format/strategy combination Kiln refuses.'),
         404: errorResponse('Unknown dataset split, or unknown split name.'),
         413: errorResponse('Request body over BODY_LIMIT.'),
+        422: errorResponse('A mounted file the dataset split needs (dataset_split.kiln, task.kiln, project.kiln) cannot be used (KEX_KILN_FILE_*; the message names the file). Problems of run files are in the report.'),
         415: errorResponse('Content-Type is not application/json.'),
         503: errorResponse('Too many exports or validations running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')
       }
