@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs'
+import { closeSync, constants, existsSync, fstatSync, openSync, readlinkSync, type Stats } from 'node:fs'
 import { lstat, opendir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readToEnd } from './read-to-end.js'
@@ -7,9 +7,8 @@ import { readToEnd } from './read-to-end.js'
  * Low-level, path-safe reads of a mounted Kiln project. Every rule of "nothing outside the
  * mounted folder is ever read" lives here:
  * - folders are found by listing their parent (readdir), never by joining a request's id;
- * - symbolic links are never followed: listed entries that are links are skipped, run folders
- *   that are links are known from one listing of `runs/` per export source, and files are opened
- *   with O_NOFOLLOW;
+ * - symbolic links are never followed: listed entries that are links are skipped, and every file
+ *   is opened with O_NOFOLLOW, then checked by what the kernel says it opened (openKilnFile);
  * - only regular files are read, and only up to a size limit: a named pipe or a huge (sparse)
  *   file is refused by name, never waited on or loaded;
  * - the only name taken from data (a run id from a split file) must be one plain path segment.
@@ -44,6 +43,9 @@ export const runFileLimit = (bytes = DEFAULT_MAX_RUN_FILE_BYTES): FileLimit => (
 
 /** O_NONBLOCK: opening a named pipe returns at once instead of waiting for a writer (it is then refused). */
 const SAFE_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
+
+/** Whether the kernel names each open descriptor in /proc/self/fd (Linux), which openKilnFile checks. */
+export const CHECKS_OPENED_PATH = existsSync('/proc/self/fd')
 
 /** True when `name` is a single, ordinary path segment (no separators, NUL, `.` or `..`). */
 export function isPlainSegment (name: string): boolean {
@@ -115,6 +117,13 @@ export function tooLarge (size: number, limit: FileLimit): KilnFileError {
  * can change between the check and the read:
  * - O_NOFOLLOW refuses a link as the last component, and O_NONBLOCK makes opening a named pipe
  *   return at once (a blocking open waits for a writer forever);
+ * - O_NOFOLLOW does not look at the folders on the way (a run folder swapped for a link to
+ *   another folder is followed by open()), so the kernel's name for the open file
+ *   (/proc/self/fd/N) must be `path` itself. Callers build `path` from the real path of the
+ *   mounted folder and plain names, so a link anywhere on the way shows as another name (as does
+ *   a file moved or deleted since it was opened). One readlink per file: Node has no openat() to
+ *   walk the folders by descriptor instead. Without /proc (not Linux) this check is skipped and
+ *   the listing of links (linkNames) is all that guards the run folders;
  * - fstat: it must be a regular file within `limit`.
  * Returns the descriptor (the caller closes it) and the file's size.
  */
@@ -126,6 +135,7 @@ export function openKilnFile (path: string, limit: FileLimit): { fd: number, siz
     throw openError(err)
   }
   try {
+    if (CHECKS_OPENED_PATH && readlinkSync(`/proc/self/fd/${fd}`) !== path) throw new KilnFileError('link', LINK)
     const stats = fstatSync(fd)
     if (!stats.isFile()) throw notRegular(kindOf(stats))
     if (stats.size > limit.bytes) throw tooLarge(stats.size, limit)
@@ -177,12 +187,10 @@ export async function hasKilnFile (dir: string, file: string): Promise<boolean> 
 }
 
 /**
- * The names of the symbolic links in `dir`, listed once per export so that no run needs its own
- * lstat: on the measured VM an lstat per run cost more than the open, read and close together.
- * Streamed, so memory holds only the links (normally none), whatever the folder's size.
- * Like any check-then-open (the per-run lstat before it too), this does not stop someone who can
- * write to the mounted folder from swapping a run folder for a link during an export; closing that
- * needs openat(), which Node lacks, or a /proc/self/fd readlink per file (measured: +0.2 s a pass).
+ * The names of the symbolic links in `dir`, listed once per export, only where openKilnFile cannot
+ * check what it opened (no /proc): an lstat per run cost more than the open, read and close
+ * together on the measured VM. Like any check-then-open it leaves a window: a run folder swapped
+ * for a link during the export is followed there. Streamed, so memory holds only the links.
  */
 export async function linkNames (dir: string): Promise<ReadonlySet<string>> {
   const names = new Set<string>()

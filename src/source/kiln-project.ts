@@ -1,9 +1,11 @@
-import { join } from 'node:path'
+import { realpath } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
 import { type TSchema } from 'typebox'
 import { type DatasetSplitData, type RunIdList } from '../format/index.js'
 import { CompactRunIds } from './compact-run-ids.js'
 import {
+  CHECKS_OPENED_PATH,
   DEFAULT_MAX_RUN_FILE_BYTES,
   KilnFileError,
   hasKilnFile,
@@ -122,58 +124,67 @@ export class KilnProjects implements DatasetCatalog {
     this.maxRunFileBytes = options.maxRunFileBytes ?? DEFAULT_MAX_RUN_FILE_BYTES
   }
 
+  /**
+   * The mounted folder's real path, resolved for each request: every path is built from it and
+   * plain names, which is what lets openKilnFile spot a link on the way (kiln-files.ts).
+   */
+  private async realRoot (): Promise<string> {
+    return await realpath(this.root).catch(() => resolve(this.root))
+  }
+
   /** The project folders: the root itself, or its subfolders that hold a project.kiln. */
-  async projectDirs (): Promise<string[]> {
-    if (await hasKilnFile(this.root, 'project.kiln')) return [this.root]
+  async projectDirs (root?: string): Promise<string[]> {
+    root ??= await this.realRoot()
+    if (await hasKilnFile(root, 'project.kiln')) return [root]
     const dirs: string[] = []
-    for (const name of await listFolders(this.root)) {
-      const dir = join(this.root, name)
+    for (const name of await listFolders(root)) {
+      const dir = join(root, name)
       if (await hasKilnFile(dir, 'project.kiln')) dirs.push(dir)
     }
     return dirs
   }
 
   /** Every task folder of every project. */
-  private async * taskDirs (): AsyncIterable<{ projectDir: string, taskDir: string }> {
-    for (const projectDir of await this.projectDirs()) {
+  private async * taskDirs (root: string): AsyncIterable<{ projectDir: string, taskDir: string }> {
+    for (const projectDir of await this.projectDirs(root)) {
       const tasksDir = join(projectDir, 'tasks')
       for (const name of await listFolders(tasksDir)) yield { projectDir, taskDir: join(tasksDir, name) }
     }
   }
 
   /** A project.kiln or task.kiln, checked against its schema; throws ProjectProblemError. */
-  private readTyped<T> (path: string, check: ValidateFunction<T>, what: string): T {
+  private readTyped<T> (root: string, path: string, check: ValidateFunction<T>, what: string): T {
     let value: unknown
     try {
       value = readKilnJson(path, this.limit)
     } catch (err) {
-      throw err instanceof KilnFileError ? unreadableFile(this.root, path, err) : err
+      throw err instanceof KilnFileError ? unreadableFile(root, path, err) : err
     }
-    if (!check(value)) throw invalidFile(this.root, path, what, firstSchemaError(check.errors))
+    if (!check(value)) throw invalidFile(root, path, what, firstSchemaError(check.errors))
     return value
   }
 
   /** A dataset_split.kiln; throws ProjectProblemError. */
-  private readSplit (path: string): SplitInMemory {
+  private readSplit (root: string, path: string): SplitInMemory {
     let bytes: Buffer
     try {
       bytes = readKilnFile(path, this.limit)
     } catch (err) {
-      throw err instanceof KilnFileError ? unreadableFile(this.root, path, err) : err
+      throw err instanceof KilnFileError ? unreadableFile(root, path, err) : err
     }
     const parsed = parseSplit(bytes)
     releaseNow(bytes)
-    if ('detail' in parsed) throw invalidFile(this.root, path, 'dataset split', parsed.detail)
+    if ('detail' in parsed) throw invalidFile(root, path, 'dataset split', parsed.detail)
     return parsed.split
   }
 
   /** The candidates whose file holds split `id`, and the first problem among those that could not be read. */
-  private matching (id: string, candidates: ReadonlyArray<Omit<FoundSplit, 'split'> & { file: string }>): { found: FoundSplit[], problem?: ProjectProblemError } {
+  private matching (root: string, id: string, candidates: ReadonlyArray<Omit<FoundSplit, 'split'> & { file: string }>): { found: FoundSplit[], problem?: ProjectProblemError } {
     const found: FoundSplit[] = []
     let problem: ProjectProblemError | undefined
     for (const { file, taskDir, projectDir } of candidates) {
       try {
-        const split = this.readSplit(file)
+        const split = this.readSplit(root, file)
         if (split.id === id) found.push({ split, taskDir, projectDir })
       } catch (err) {
         if (!(err instanceof ProjectProblemError)) throw err
@@ -189,27 +200,28 @@ export class KilnProjects implements DatasetCatalog {
    * (a folder renamed by hand) are the other split files read. When nothing holds the id but a
    * folder named for it could not be read, that file's problem is the answer (not a 404).
    */
-  private async findSplit (id: string): Promise<FoundSplit | undefined> {
+  private async findSplit (root: string, id: string): Promise<FoundSplit | undefined> {
     const named: Array<Omit<FoundSplit, 'split'> & { file: string }> = []
     const others: typeof named = []
-    for await (const { projectDir, taskDir } of this.taskDirs()) {
+    for await (const { projectDir, taskDir } of this.taskDirs(root)) {
       const splitsDir = join(taskDir, 'dataset_splits')
       for (const name of await listFolders(splitsDir)) {
         (namedFor(name, id) ? named : others).push({ projectDir, taskDir, file: join(splitsDir, name, 'dataset_split.kiln') })
       }
     }
-    const first = this.matching(id, named)
-    const { found } = first.found.length > 0 ? first : this.matching(id, others)
+    const first = this.matching(root, id, named)
+    const { found } = first.found.length > 0 ? first : this.matching(root, id, others)
     if (found.length === 0 && first.problem !== undefined) throw first.problem
     return found[0]
   }
 
   /** Split `id` with its project and task files, which must be usable too, as for the listing. */
   private async locate (id: string): Promise<LocatedSplit | undefined> {
-    const found = await this.findSplit(id)
+    const root = await this.realRoot()
+    const found = await this.findSplit(root, id)
     if (found === undefined) return undefined
-    const project = this.readTyped(join(found.projectDir, 'project.kiln'), isProject, 'project file')
-    const task = this.readTyped(join(found.taskDir, 'task.kiln'), isTask, 'task file')
+    const project = this.readTyped(root, join(found.projectDir, 'project.kiln'), isProject, 'project file')
+    const task = this.readTyped(root, join(found.taskDir, 'task.kiln'), isTask, 'task file')
     return { ...found, project, task }
   }
 
@@ -220,12 +232,13 @@ export class KilnProjects implements DatasetCatalog {
     const dir = join(found.taskDir, 'runs')
     const { batchSize, reader, maxRunFileBytes: maxBytes } = this
     const split: DatasetSplitData = found.split
-    // One listing of runs/ serves every pass of this export (see linkNames).
+    // Where open files are checked (Linux) no listing of links is needed; elsewhere one listing
+    // of runs/ serves every pass of this export (see linkNames).
     let links: Promise<ReadonlySet<string>> | undefined
     return {
       split,
       runs: (ids: RunIdList, signal?: AbortSignal) => {
-        links ??= linkNames(dir)
+        links ??= CHECKS_OPENED_PATH ? Promise.resolve(new Set()) : linkNames(dir)
         return readRunsInOrder(reader, { dir, links, maxBytes }, ids, batchSize, signal)
       }
     }
@@ -253,15 +266,16 @@ export class KilnProjects implements DatasetCatalog {
         return undefined
       }
     }
-    for (const projectDir of await this.projectDirs()) {
-      const project = attempt(() => this.readTyped(join(projectDir, 'project.kiln'), isProject, 'project file'))
+    const root = await this.realRoot()
+    for (const projectDir of await this.projectDirs(root)) {
+      const project = attempt(() => this.readTyped(root, join(projectDir, 'project.kiln'), isProject, 'project file'))
       const tasksDir = join(projectDir, 'tasks')
       for (const taskName of await listFolders(tasksDir)) {
         const taskDir = join(tasksDir, taskName)
-        const task = attempt(() => this.readTyped(join(taskDir, 'task.kiln'), isTask, 'task file'))
+        const task = attempt(() => this.readTyped(root, join(taskDir, 'task.kiln'), isTask, 'task file'))
         const splitsDir = join(taskDir, 'dataset_splits')
         for (const name of await listFolders(splitsDir)) {
-          const split = attempt(() => this.readSplit(join(splitsDir, name, 'dataset_split.kiln')))
+          const split = attempt(() => this.readSplit(root, join(splitsDir, name, 'dataset_split.kiln')))
           if (split !== undefined && project !== undefined && task !== undefined) datasets.push(summaryOf({ split, project, task }))
         }
       }

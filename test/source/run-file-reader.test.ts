@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
@@ -14,7 +14,8 @@ const big = 'é'.repeat(150_000)
 const NAMES = ['a', 'big', 'gone', 'linked', 'folder', 'plain', '..', 'b']
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kiln-export-reader-'))
+  // A real path, as KilnProjects gives the reader (a link on the way would refuse every file).
+  dir = await realpath(await mkdtemp(join(tmpdir(), 'kiln-export-reader-')))
   outside = await mkdtemp(join(tmpdir(), 'kiln-export-outside-'))
   const write = async (name: string, text: string): Promise<void> => {
     await mkdir(join(dir, name), { recursive: true })
@@ -53,6 +54,12 @@ function expectTheBatch (batch: FileBatch): void {
 describe('reading batches of run files', () => {
   it('reads every file whole, and says why the others were not read, on the main thread', () => {
     expectTheBatch(readFileBatch({ dir, names: NAMES, file: 'task_run.kiln', links: ['linked'] }))
+  })
+
+  it('refuses a run folder that is a link the link listing missed (swapped for one after it was taken)', () => {
+    const batch = readFileBatch({ dir, names: ['a', 'linked'], file: 'task_run.kiln', links: [] })
+    expect([...batch.status]).toEqual([FILE_OK, FILE_LINK])
+    expect(texts(batch).slice(0, 2)).toEqual(['{"id": "a"}', ''])
   })
 
   it('reads the same on its worker thread, and concurrent batches each get their own answer', async () => {
