@@ -69,7 +69,8 @@ export const DATA_ERRORS: { readonly [C in FormatErrorCode]: { readonly statusCo
 export const PROJECT_PROBLEMS: { readonly [R in ProjectProblemReason]: { readonly statusCode: 409 | 422, readonly code: `KEX_${string}` } } = {
   not_regular: { statusCode: 422, code: 'KEX_KILN_FILE_NOT_REGULAR' },
   too_large: { statusCode: 422, code: 'KEX_KILN_FILE_TOO_LARGE' },
-  invalid: { statusCode: 422, code: 'KEX_KILN_FILE_INVALID' }
+  invalid: { statusCode: 422, code: 'KEX_KILN_FILE_INVALID' },
+  ambiguous: { statusCode: 409, code: 'KEX_DATASET_AMBIGUOUS' }
 }
 
 /** A problem as GET /datasets (and `kiln-export list --json`) shows it. */

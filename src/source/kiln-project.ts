@@ -16,7 +16,7 @@ import {
   readKilnJson,
   type FileLimit
 } from './kiln-files.js'
-import { ProjectProblemError, invalidFile, unreadableFile } from './project-problem.js'
+import { ProjectProblemError, ambiguousDataset, invalidFile, unreadableFile } from './project-problem.js'
 import { readRunsInOrder } from './read-runs.js'
 import { RunFileReader } from './run-file-reader.js'
 import { parseSplitFile } from './split-file.js'
@@ -34,9 +34,10 @@ import { type DatasetCatalog, type DatasetListing, type DatasetSource, type Data
 /** A dataset split file as held in memory: its id lists may be compact (readSplit). */
 type SplitInMemory = Omit<DatasetSplitFile, 'split_contents'> & DatasetSplitData
 
-/** A located dataset split: its parsed file and the folders around it. */
+/** A located dataset split: its parsed file, where it is, and the folders around it. */
 interface FoundSplit {
   readonly split: SplitInMemory
+  readonly file: string
   readonly taskDir: string
   readonly projectDir: string
 }
@@ -178,40 +179,31 @@ export class KilnProjects implements DatasetCatalog {
     return parsed.split
   }
 
-  /** The candidates whose file holds split `id`, and the first problem among those that could not be read. */
-  private matching (root: string, id: string, candidates: ReadonlyArray<Omit<FoundSplit, 'split'> & { file: string }>): { found: FoundSplit[], problem?: ProjectProblemError } {
-    const found: FoundSplit[] = []
-    let problem: ProjectProblemError | undefined
-    for (const { file, taskDir, projectDir } of candidates) {
-      try {
-        const split = this.readSplit(root, file)
-        if (split.id === id) found.push({ split, taskDir, projectDir })
-      } catch (err) {
-        if (!(err instanceof ProjectProblemError)) throw err
-        problem ??= err
-      }
-    }
-    return problem === undefined ? { found } : { found, problem }
-  }
-
   /**
-   * Locate dataset split `id`. Kiln names split folders `<id> - <name>`, so only folders whose name
-   * starts with the id are read; the id inside the file decides. Only when no folder name matches
-   * (a folder renamed by hand) are the other split files read. When nothing holds the id but a
-   * folder named for it could not be read, that file's problem is the answer (not a 404).
+   * Locate dataset split `id`. The id inside each dataset_split.kiln decides (Kiln's folder names,
+   * `<id> - <name>`, can be changed by hand), so every split file is read: two that hold the id
+   * (a copied project or split folder) are refused as ambiguous rather than one picked. When none
+   * holds it but a folder named for the id could not be read, that file's problem is the answer
+   * (not a 404).
    */
   private async findSplit (root: string, id: string): Promise<FoundSplit | undefined> {
-    const named: Array<Omit<FoundSplit, 'split'> & { file: string }> = []
-    const others: typeof named = []
+    const found: FoundSplit[] = []
+    let problem: ProjectProblemError | undefined
     for await (const { projectDir, taskDir } of this.taskDirs(root)) {
       const splitsDir = join(taskDir, 'dataset_splits')
       for (const name of await listFolders(splitsDir)) {
-        (namedFor(name, id) ? named : others).push({ projectDir, taskDir, file: join(splitsDir, name, 'dataset_split.kiln') })
+        const file = join(splitsDir, name, 'dataset_split.kiln')
+        try {
+          const split = this.readSplit(root, file)
+          if (split.id === id) found.push({ split, taskDir, projectDir, file })
+        } catch (err) {
+          if (!(err instanceof ProjectProblemError)) throw err
+          if (namedFor(name, id)) problem ??= err
+        }
       }
     }
-    const first = this.matching(root, id, named)
-    const { found } = first.found.length > 0 ? first : this.matching(root, id, others)
-    if (found.length === 0 && first.problem !== undefined) throw first.problem
+    if (found.length > 1) throw ambiguousDataset(root, id, found.map((f) => f.file))
+    if (found.length === 0 && problem !== undefined) throw problem
     return found[0]
   }
 
@@ -252,10 +244,11 @@ export class KilnProjects implements DatasetCatalog {
 
   /**
    * Every dataset split of every mounted project whose files can all be used, and a problem for
-   * each file that cannot (it, or what depends on it, is left out of the list).
+   * each file that cannot (it, or what depends on it, is left out of the list). A dataset split id
+   * held by two split files is listed each time, marked `ambiguous`, with a problem naming both:
+   * requests for it are refused (findSplit).
    */
   async list (): Promise<DatasetListing> {
-    const datasets: DatasetSummary[] = []
     const problems: ProjectProblem[] = []
     const attempt = <T>(read: () => T): T | undefined => {
       try {
@@ -266,6 +259,8 @@ export class KilnProjects implements DatasetCatalog {
         return undefined
       }
     }
+    // Every readable split file, listed or not: a copy in a broken project is still a copy.
+    const splits: Array<{ split: SplitInMemory, file: string, project?: ProjectFile, task?: TaskFile }> = []
     const root = await this.realRoot()
     for (const projectDir of await this.projectDirs(root)) {
       const project = attempt(() => this.readTyped(root, join(projectDir, 'project.kiln'), isProject, 'project file'))
@@ -275,10 +270,22 @@ export class KilnProjects implements DatasetCatalog {
         const task = attempt(() => this.readTyped(root, join(taskDir, 'task.kiln'), isTask, 'task file'))
         const splitsDir = join(taskDir, 'dataset_splits')
         for (const name of await listFolders(splitsDir)) {
-          const split = attempt(() => this.readSplit(root, join(splitsDir, name, 'dataset_split.kiln')))
-          if (split !== undefined && project !== undefined && task !== undefined) datasets.push(summaryOf({ split, project, task }))
+          const file = join(splitsDir, name, 'dataset_split.kiln')
+          const split = attempt(() => this.readSplit(root, file))
+          if (split !== undefined) splits.push({ split, file, project, task })
         }
       }
+    }
+    const files = new Map<string, string[]>()
+    for (const { split, file } of splits) files.set(split.id, [...files.get(split.id) ?? [], file])
+    const datasets: DatasetSummary[] = []
+    for (const { split, project, task } of splits) {
+      if (project === undefined || task === undefined) continue
+      const ambiguous = (files.get(split.id)?.length ?? 0) > 1
+      datasets.push({ ...summaryOf({ split, project, task }), ...(ambiguous ? { ambiguous } : {}) })
+    }
+    for (const [id, copies] of files) {
+      if (copies.length > 1) problems.push(ambiguousDataset(root, id, copies).problem)
     }
     datasets.sort((a, b) => a.project.name.localeCompare(b.project.name) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
     problems.sort((a, b) => compareText(a.files[0] ?? '', b.files[0] ?? ''))

@@ -41,15 +41,17 @@ export interface DatasetSummary {
   readonly project: { readonly id: string, readonly name: string }
   readonly task: { readonly id: string, readonly name: string, readonly structured_output: boolean }
   readonly splits: SplitSummary[]
+  /** Set (true) when another split file under the mount has the same id: requests for it are refused. */
+  readonly ambiguous?: boolean
 }
 
 /**
  * Why a mounted project's file cannot be used; the HTTP layer maps each reason to a `KEX_` code
  * and a status (src/errors.ts).
  */
-export type ProjectProblemReason = 'not_regular' | 'too_large' | 'invalid'
+export type ProjectProblemReason = 'not_regular' | 'too_large' | 'invalid' | 'ambiguous'
 
-/** A file of a mounted project that cannot be used, as GET /datasets reports it. */
+/** A file of a mounted project that cannot be used (or a dataset split id in several), as GET /datasets reports it. */
 export interface ProjectProblem {
   readonly reason: ProjectProblemReason
   /** The files concerned, relative to the mounted folder. */

@@ -54,16 +54,24 @@ const DatasetSummarySchema = Type.Object({
     name: Type.String(),
     structured_output: Type.Boolean({ description: 'True when the task has an output JSON schema (use a JSON format).' })
   }),
-  splits: Type.Array(SplitSummarySchema)
+  splits: Type.Array(SplitSummarySchema),
+  ambiguous: Type.Optional(Type.Boolean({
+    description: 'Present (true) when another dataset split under KILN_PROJECTS_DIR has the same id (a copied project or folder): ' +
+      'every request for this id answers 409 KEX_DATASET_AMBIGUOUS until only one is left; `problems` names both files.'
+  }))
 })
 
 const ProjectProblemSchema = Type.Object({
-  code: Type.String({ pattern: '^KEX_', description: 'KEX_KILN_FILE_NOT_REGULAR, KEX_KILN_FILE_TOO_LARGE or KEX_KILN_FILE_INVALID: what a request needing the file is answered.' }),
+  code: Type.String({
+    pattern: '^KEX_',
+    description: 'What a request needing the file is answered: KEX_KILN_FILE_NOT_REGULAR, KEX_KILN_FILE_TOO_LARGE, KEX_KILN_FILE_INVALID, or KEX_DATASET_AMBIGUOUS (a dataset split id in several files).'
+  }),
   files: Type.Array(Type.String(), { description: 'The files concerned, relative to KILN_PROJECTS_DIR.' }),
   message: Type.String({ description: 'What is wrong and how to fix it.' })
-}, { description: 'A file of a mounted project that cannot be used: the dataset splits that need it are left out of the list.' })
+}, { description: 'A file of a mounted project that cannot be used (the dataset splits that need it are left out of the list), or a dataset split id found in several files.' })
 
 const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
+const AMBIGUOUS_409 = 'The dataset split id is in more than one split file under KILN_PROJECTS_DIR (a copied project or folder): KEX_DATASET_AMBIGUOUS, naming them.'
 const PROJECT_FILE_422 = 'A file the dataset split needs (its dataset_split.kiln, task.kiln or project.kiln) cannot be used: not a regular file, ' +
   'over MAX_KILN_FILE_BYTES, or not a valid Kiln file (KEX_KILN_FILE_*; the message names the file).'
 
@@ -101,6 +109,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         200: DatasetSummarySchema,
         400: errorResponse('Invalid id.'),
         404: errorResponse('Unknown dataset split.'),
+        409: errorResponse(AMBIGUOUS_409),
         422: errorResponse(PROJECT_FILE_422)
       }
     }
@@ -136,6 +145,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         },
         400: errorResponse('Invalid request: schema violation, malformed JSON, or a dataset id mismatch.'),
         404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).'),
+        409: errorResponse(AMBIGUOUS_409),
         413: errorResponse('Request body over BODY_LIMIT.'),
         415: errorResponse('Content-Type is not application/json.'),
         422: {

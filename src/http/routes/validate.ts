@@ -191,6 +191,7 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
         200: { ...ValidationReportSchema, examples: [REPORT_EXAMPLE] },
         400: errorResponse('Invalid request: schema violation, malformed JSON, a dataset id mismatch, a model the profile does not list, or a format/strategy combination Kiln refuses.'),
         404: errorResponse('Unknown dataset split, or unknown split name.'),
+        409: errorResponse('The dataset split id is in more than one split file under KILN_PROJECTS_DIR (a copied project or folder): KEX_DATASET_AMBIGUOUS, naming them.'),
         413: errorResponse('Request body over BODY_LIMIT.'),
         422: errorResponse('A mounted file the dataset split needs (dataset_split.kiln, task.kiln, project.kiln) cannot be used (KEX_KILN_FILE_*; the message names the file). Problems of run files are in the report.'),
         415: errorResponse('Content-Type is not application/json.'),
