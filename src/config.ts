@@ -4,6 +4,7 @@ import { getHeapStatistics } from 'node:v8'
 import { Ajv } from 'ajv'
 import { Type, type Static } from 'typebox'
 import { automaticMaxConnections } from './open-file-limit.js'
+import { DEFAULT_MAX_KILN_FILE_BYTES, DEFAULT_MAX_RUN_FILE_BYTES, MAX_FILE_BYTES_CEILING } from './source/kiln-files.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -31,6 +32,20 @@ export const ConfigSchema = Type.Object({
     pattern: '^(?!(.*[/\\\\])?\\.\\.([/\\\\]|$))',
     description: 'A Kiln project folder (holds project.kiln) or a folder of project folders; read-only. Default: examples/kiln-project.'
   })),
+  /** Largest project.kiln, task.kiln or dataset_split.kiln read; a larger one is refused by name. */
+  MAX_KILN_FILE_BYTES: Type.Integer({
+    minimum: 1024,
+    maximum: MAX_FILE_BYTES_CEILING,
+    default: DEFAULT_MAX_KILN_FILE_BYTES,
+    description: 'Largest project.kiln, task.kiln or dataset_split.kiln read, in bytes (default 256 MiB; a 1M-run split is 22 MB); a larger file is refused by name (KEX_KILN_FILE_TOO_LARGE).'
+  }),
+  /** Largest task_run.kiln read; run files are read 64 at a time, hence a lower limit. */
+  MAX_RUN_FILE_BYTES: Type.Integer({
+    minimum: 1024,
+    maximum: MAX_FILE_BYTES_CEILING,
+    default: DEFAULT_MAX_RUN_FILE_BYTES,
+    description: 'Largest task_run.kiln read, in bytes (default 16 MiB; Kiln runs are a few KB); a larger one refuses its run (KEX_TASK_RUN_INVALID).'
+  }),
   /** Log format: pretty when a person watches a terminal, JSON otherwise. */
   LOG_FORMAT: Type.Enum(['auto', 'json', 'pretty'] as const, {
     default: 'auto',
@@ -99,6 +114,8 @@ export interface Config {
   readonly logFormat: Env['LOG_FORMAT']
   /** Absolute path of the mounted Kiln projects folder. */
   readonly projectsDir: string
+  readonly maxKilnFileBytes: number
+  readonly maxRunFileBytes: number
   readonly apiToken: string | undefined
   readonly maxConcurrentExports: number
   readonly exportMinBytesPerSecond: number
@@ -150,6 +167,8 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     bodyLimit: parsed.BODY_LIMIT,
     logFormat: parsed.LOG_FORMAT,
     projectsDir: parsed.KILN_PROJECTS_DIR === undefined ? EXAMPLE_PROJECT_DIR : resolve(parsed.KILN_PROJECTS_DIR),
+    maxKilnFileBytes: parsed.MAX_KILN_FILE_BYTES,
+    maxRunFileBytes: parsed.MAX_RUN_FILE_BYTES,
     apiToken: parsed.API_TOKEN,
     maxConcurrentExports: parsed.MAX_CONCURRENT_EXPORTS,
     exportMinBytesPerSecond: parsed.EXPORT_MIN_BYTES_PER_SECOND,

@@ -1,5 +1,6 @@
 import createError from '@fastify/error'
 import { type FormatErrorCode } from './format/index.js'
+import { type ProjectProblem, type ProjectProblemReason } from './source/types.js'
 import { type ValidationReport } from './validate/index.js'
 
 const codes: string[] = []
@@ -81,5 +82,22 @@ export const DATA_ERRORS: { readonly [C in FormatErrorCode]: { readonly statusCo
   UNENCODABLE_TEXT: { statusCode: 422, code: 'KEX_UNENCODABLE_TEXT' }
 }
 
+/** How each problem of a mounted project's files is answered (and named in GET /datasets). */
+export const PROJECT_PROBLEMS: { readonly [R in ProjectProblemReason]: { readonly statusCode: 409 | 422, readonly code: `KEX_${string}` } } = {
+  not_regular: { statusCode: 422, code: 'KEX_KILN_FILE_NOT_REGULAR' },
+  too_large: { statusCode: 422, code: 'KEX_KILN_FILE_TOO_LARGE' },
+  invalid: { statusCode: 422, code: 'KEX_KILN_FILE_INVALID' },
+  ambiguous: { statusCode: 409, code: 'KEX_DATASET_AMBIGUOUS' }
+}
+
+/** A problem as GET /datasets (and `kiln-export list --json`) shows it. */
+export function listedProblem (problem: ProjectProblem): { code: string, files: string[], message: string } {
+  return { code: PROJECT_PROBLEMS[problem.reason].code, files: [...problem.files], message: problem.message }
+}
+
 /** Every code the API can answer with (documented, and checked for the prefix by a test). */
-export const ERROR_CODES: readonly string[] = [...codes, ...Object.values(DATA_ERRORS).map((e) => e.code)]
+export const ERROR_CODES: readonly string[] = [
+  ...codes,
+  ...Object.values(DATA_ERRORS).map((e) => e.code),
+  ...Object.values(PROJECT_PROBLEMS).map((e) => e.code)
+]

@@ -27,7 +27,7 @@ export async function startService (config: Config, options: { readonly stdoutIs
   const isFolder = await stat(config.projectsDir).then((s) => s.isDirectory(), () => false)
   if (!isFolder) throw new ConfigError(`KILN_PROJECTS_DIR is not a readable folder: ${config.projectsDir}`)
   const logger = pino(loggerOptions(config, options.stdoutIsTty))
-  const catalog = new KilnProjects(config.projectsDir)
+  const catalog = new KilnProjects(config.projectsDir, { maxFileBytes: config.maxKilnFileBytes, maxRunFileBytes: config.maxRunFileBytes })
   logger.info({ projectsDir: config.projectsDir, projects: (await catalog.projectDirs()).length }, 'serving mounted Kiln projects')
   const app = await buildApp(config, { logger, catalog })
   let fatal = false

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { DATA_STRATEGIES, FORMAT_NAMES, resolveFormat, type DataStrategy, type DatasetFormat } from '../format/index.js'
+import { PROJECT_PROBLEMS } from '../errors.js'
+import { ProjectProblemError } from '../source/project-problem.js'
 import { type DatasetSource } from '../source/types.js'
 import { KilnProjects } from '../source/kiln-project.js'
 import { existingFolder, required } from './args.js'
@@ -121,9 +123,17 @@ async function readToolsFile (path: string, command: string): Promise<readonly u
   return tools
 }
 
-/** The dataset split's source, or undefined after telling the user it does not exist. */
+/** The dataset split's source, or undefined after telling the user it does not exist or cannot be read. */
 export async function findDataset (request: DatasetRequest, io: CliIo): Promise<DatasetSource | undefined> {
-  const source = await new KilnProjects(request.projectDir).find(request.datasetId)
+  let source: DatasetSource | undefined
+  try {
+    source = await new KilnProjects(request.projectDir).find(request.datasetId)
+  } catch (err) {
+    if (!(err instanceof ProjectProblemError)) throw err
+    say(io, err.message)
+    io.stderr.write(`  code: ${PROJECT_PROBLEMS[err.problem.reason].code}\n`)
+    return undefined
+  }
   if (source === undefined) {
     say(io, `Dataset split ${request.datasetId} not found in the Kiln projects under ${request.projectArg}`)
     io.stderr.write('  code: KEX_DATASET_NOT_FOUND\n')

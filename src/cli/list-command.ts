@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { listedProblem } from '../errors.js'
 import { KilnProjects } from '../source/kiln-project.js'
 import { type DatasetSummary } from '../source/types.js'
 import { existingFolder, parseOrUsage, required } from './args.js'
@@ -36,11 +37,13 @@ export async function listCommand (args: string[], io: CliIo): Promise<number> {
   const { values } = parseOrUsage('list', () => parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }))
   const projectArg = required('list', 'project', values.project)
   const projectDir = await existingFolder('list', 'project', projectArg)
-  const datasets = await new KilnProjects(projectDir).list()
+  const { datasets, problems } = await new KilnProjects(projectDir).list()
   if (values.json === true) {
-    io.stdout.write(JSON.stringify({ datasets }, null, 2) + '\n')
+    io.stdout.write(JSON.stringify({ datasets, problems: problems.map(listedProblem) }, null, 2) + '\n')
     return EXIT_OK
   }
+  // What kept dataset splits out of the table, on stderr so the table stays parseable.
+  for (const problem of problems) say(io, `${cell(problem.message)} (${listedProblem(problem).code})`)
   if (datasets.length === 0) {
     say(io, `no dataset splits found under ${projectArg}`)
     return EXIT_OK

@@ -7,6 +7,7 @@ import {
   InternalError,
   InvalidJsonBodyError,
   OutOfFileHandlesError,
+  PROJECT_PROBLEMS,
   UnsupportedMediaTypeError,
   ValidationFailedError,
   ValidationReportErrorsError
@@ -14,6 +15,7 @@ import {
 import { ExportDataError } from '../export/prepare-export.js'
 import { FormatError } from '../format/index.js'
 import { isOutOfFileHandles } from '../out-of-files.js'
+import { ProjectProblemError } from '../source/project-problem.js'
 import { type ErrorResponse, type ErrorWithReport } from './schemas/error-response.js'
 import { describeValidationErrors } from './validation.js'
 
@@ -48,6 +50,10 @@ export function toErrorBody (thrown: unknown, bodyLimit: number): ErrorWithRepor
       run_ids: [...thrown.runIds],
       problems: thrown.problems.map((p) => ({ run_id: p.runId, code: DATA_ERRORS[p.code].code, message: p.message }))
     }
+  }
+  if (thrown instanceof ProjectProblemError) {
+    const mapped = PROJECT_PROBLEMS[thrown.problem.reason]
+    return body(mapped.statusCode, mapped.code, thrown.message)
   }
   if (thrown instanceof FormatError) {
     const mapped = DATA_ERRORS[thrown.code]

@@ -94,3 +94,9 @@ export const DatasetSplitFileSchema = Type.Object({
 export type ProjectFile = Static<typeof ProjectFileSchema>
 export type TaskFile = Static<typeof TaskFileSchema>
 export type DatasetSplitFile = Static<typeof DatasetSplitFileSchema>
+
+/** The first error ajv found, for a message: `/input must be string`. */
+export function firstSchemaError (errors: ReadonlyArray<{ instancePath: string, message?: string }> | null | undefined): string {
+  const error = errors?.[0]
+  return error === undefined ? 'unexpected shape' : `${error.instancePath || '/'} ${error.message ?? 'is invalid'}`
+}

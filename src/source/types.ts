@@ -20,7 +20,10 @@ export interface DatasetSource {
 
 /** Finds dataset splits by id in mounted Kiln projects. */
 export interface DatasetResolver {
-  /** The source for dataset split `id`, or undefined when no mounted project has it. */
+  /**
+   * The source for dataset split `id`, or undefined when no mounted project has it. Throws
+   * ProjectProblemError when a file it needs cannot be used.
+   */
   find (id: string): Promise<DatasetSource | undefined>
 }
 
@@ -38,10 +41,33 @@ export interface DatasetSummary {
   readonly project: { readonly id: string, readonly name: string }
   readonly task: { readonly id: string, readonly name: string, readonly structured_output: boolean }
   readonly splits: SplitSummary[]
+  /** Set (true) when another split file under the mount has the same id: requests for it are refused. */
+  readonly ambiguous?: boolean
+}
+
+/**
+ * Why a mounted project's file cannot be used; the HTTP layer maps each reason to a `KEX_` code
+ * and a status (src/errors.ts).
+ */
+export type ProjectProblemReason = 'not_regular' | 'too_large' | 'invalid' | 'ambiguous'
+
+/** A file of a mounted project that cannot be used (or a dataset split id in several), as GET /datasets reports it. */
+export interface ProjectProblem {
+  readonly reason: ProjectProblemReason
+  /** The files concerned, relative to the mounted folder. */
+  readonly files: readonly string[]
+  /** What is wrong and how to fix it, naming the files. */
+  readonly message: string
+}
+
+/** What GET /datasets shows: the dataset splits, and the files that kept some from the list. */
+export interface DatasetListing {
+  readonly datasets: DatasetSummary[]
+  readonly problems: ProjectProblem[]
 }
 
 /** Mounted projects that can also be listed (GET /datasets). */
 export interface DatasetCatalog extends DatasetResolver {
-  list (): Promise<DatasetSummary[]>
+  list (): Promise<DatasetListing>
   describe (id: string): Promise<DatasetSummary | undefined>
 }

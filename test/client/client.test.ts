@@ -40,7 +40,7 @@ describe('KilnExportClient against the real service', () => {
     const datasets = await api.listDatasets()
     expect(datasets.map((d) => d.id)).toEqual([EXAMPLE_ID])
     const raw = await client.request({ method: 'GET', path: '/datasets' })
-    expect({ datasets }).toEqual(await raw.body.json())
+    expect({ datasets, problems: [] }).toEqual(await raw.body.json())
     const dataset = await api.getDataset(EXAMPLE_ID)
     expect(dataset.name).toBe('Jokes v1')
     expect(dataset.splits).toEqual([{ name: 'train', run_count: 6 }, { name: 'test', run_count: 2 }])

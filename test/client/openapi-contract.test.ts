@@ -95,7 +95,8 @@ describe('the client and openapi/openapi.json', () => {
   it('get answers that match the documented response schemas', async () => {
     const { origin } = await startServer({}, { catalog: new KilnProjects(EXAMPLE_PROJECT_DIR) })
     const api = new KilnExportClient({ baseUrl: origin })
-    expectValid(jsonSchema(operation('listDatasets'), '200'), { datasets: await api.listDatasets() })
+    // The client returns the datasets only; the listing's `problems` are shown by GET /datasets.
+    expectValid(jsonSchema(operation('listDatasets'), '200'), { datasets: await api.listDatasets(), problems: [] })
     expectValid(jsonSchema(operation('getDataset'), '200'), await api.getDataset('150621256807'))
     expectValid(jsonSchema(operation('listFormats'), '200'), { formats: await api.listFormats() })
     expectValid(jsonSchema(operation('health'), '200'), await api.health())

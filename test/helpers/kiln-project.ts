@@ -21,11 +21,15 @@ async function writeKiln (path: string, value: unknown): Promise<void> {
   await writeFile(path, JSON.stringify(value, null, 2))
 }
 
-export async function makeKilnProject (options: { nested?: boolean, name?: string } = {}): Promise<TempProject> {
-  const root = await mkdtemp(join(tmpdir(), 'kiln-export-test-'))
-  onTestFinished(async () => { await rm(root, { recursive: true, force: true }) })
+/**
+ * Write a project. `root`: add it, nested, to the folder of another project made by this helper
+ * (that one removes it); otherwise a new temp folder is made.
+ */
+export async function makeKilnProject (options: { nested?: boolean, name?: string, root?: string } = {}): Promise<TempProject> {
+  const root = options.root ?? await mkdtemp(join(tmpdir(), 'kiln-export-test-'))
+  if (options.root === undefined) onTestFinished(async () => { await rm(root, { recursive: true, force: true }) })
   const name = options.name ?? 'Test Project'
-  const projectDir = options.nested === true ? join(root, name) : root
+  const projectDir = options.nested === true || options.root !== undefined ? join(root, name) : root
   await writeKiln(join(projectDir, 'project.kiln'), { v: 1, id: '111111111111', name, model_type: 'project' })
   const taskDir = join(projectDir, 'tasks', '222222222222 - Test Task')
   await writeKiln(join(taskDir, 'task.kiln'), {

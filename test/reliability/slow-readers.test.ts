@@ -82,7 +82,7 @@ describe('export slots favour progress', () => {
   it('answer 503 KEX_EXPORT_DEADLINE for an export whose check runs past EXPORT_DEADLINE_MS', async () => {
     // A mounted dataset whose runs take until the export is stopped to read.
     const stuck: DatasetCatalog = {
-      list: async () => [],
+      list: async () => ({ datasets: [], problems: [] }),
       describe: async () => undefined,
       find: async () => ({
         split: kilnSplit('900000000001', { train: ['1'] }) as never,

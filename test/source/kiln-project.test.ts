@@ -27,7 +27,7 @@ describe('the example project (the default KILN_PROJECTS_DIR)', () => {
       task: { id: '249026891730', name: 'Joke Generator', structured_output: true },
       splits: [{ name: 'train', run_count: 6 }, { name: 'test', run_count: 2 }]
     }
-    expect(list.body).toEqual({ datasets: [expected] })
+    expect(list.body).toEqual({ datasets: [expected], problems: [] })
     expect(await getJson(client, '/datasets/150621256807')).toEqual({ status: 200, body: expected })
     const missing = await getJson(client, '/datasets/123456789012')
     expect(missing.status).toBe(404)
@@ -150,7 +150,7 @@ describe('path safety', () => {
     expect(response.status).toBe(422)
     const body = response.json() as { run_ids: string[], problems: Array<{ run_id: string, code: string, message: string }> }
     expect(body.problems).toEqual([
-      { run_id: '7', code: 'KEX_TASK_RUN_INVALID', message: 'Task run 7: task_run.kiln is a symbolic link (links are not followed)' },
+      { run_id: '7', code: 'KEX_TASK_RUN_INVALID', message: 'Task run 7: task_run.kiln is a symbolic link or is reached through one (links are not followed)' },
       { run_id: '../../../../etc/passwd', code: 'KEX_TASK_RUN_NOT_FOUND', message: expect.any(String) as string },
       { run_id: '/etc/passwd', code: 'KEX_TASK_RUN_NOT_FOUND', message: expect.any(String) as string }
     ])

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FILE_LINK, FILE_MISSING, FILE_OK, FILE_UNREADABLE, type FileBatch, readFileBatch } from '../../src/source/file-batch.js'
+import { FILE_LINK, FILE_MISSING, FILE_NOT_REGULAR, FILE_OK, type FileBatch, readFileBatch } from '../../src/source/file-batch.js'
 import { linkNames } from '../../src/source/kiln-files.js'
 import { RunFileReader } from '../../src/source/run-file-reader.js'
 
@@ -14,7 +14,8 @@ const big = 'é'.repeat(150_000)
 const NAMES = ['a', 'big', 'gone', 'linked', 'folder', 'plain', '..', 'b']
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kiln-export-reader-'))
+  // A real path, as KilnProjects gives the reader (a link on the way would refuse every file).
+  dir = await realpath(await mkdtemp(join(tmpdir(), 'kiln-export-reader-')))
   outside = await mkdtemp(join(tmpdir(), 'kiln-export-outside-'))
   const write = async (name: string, text: string): Promise<void> => {
     await mkdir(join(dir, name), { recursive: true })
@@ -45,14 +46,20 @@ async function readAll (reader: RunFileReader): Promise<FileBatch> {
 }
 
 function expectTheBatch (batch: FileBatch): void {
-  expect([...batch.status]).toEqual([FILE_OK, FILE_OK, FILE_MISSING, FILE_LINK, FILE_UNREADABLE, FILE_MISSING, FILE_MISSING, FILE_OK])
+  expect([...batch.status]).toEqual([FILE_OK, FILE_OK, FILE_MISSING, FILE_LINK, FILE_NOT_REGULAR, FILE_MISSING, FILE_MISSING, FILE_OK])
   expect(texts(batch)).toEqual(['{"id": "a"}', big, '', '', '', '', '', 'ünïcödé b'])
-  expect(batch.codes[4]).toBe('EISDIR')
+  expect(batch.codes[4]).toBe('a folder')
 }
 
 describe('reading batches of run files', () => {
   it('reads every file whole, and says why the others were not read, on the main thread', () => {
     expectTheBatch(readFileBatch({ dir, names: NAMES, file: 'task_run.kiln', links: ['linked'] }))
+  })
+
+  it('refuses a run folder that is a link the link listing missed (swapped for one after it was taken)', () => {
+    const batch = readFileBatch({ dir, names: ['a', 'linked'], file: 'task_run.kiln', links: [] })
+    expect([...batch.status]).toEqual([FILE_OK, FILE_LINK])
+    expect(texts(batch).slice(0, 2)).toEqual(['{"id": "a"}', ''])
   })
 
   it('reads the same on its worker thread, and concurrent batches each get their own answer', async () => {

@@ -1,6 +1,6 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DatasetNotFoundError, ValidationReportErrorsError } from '../../errors.js'
+import { DatasetNotFoundError, ValidationReportErrorsError, listedProblem } from '../../errors.js'
 import { prepareExport, type ExportParams, type ExportTuning } from '../../export/prepare-export.js'
 import { resolveFormat } from '../../format/index.js'
 import { type DatasetCatalog } from '../../source/types.js'
@@ -54,10 +54,26 @@ const DatasetSummarySchema = Type.Object({
     name: Type.String(),
     structured_output: Type.Boolean({ description: 'True when the task has an output JSON schema (use a JSON format).' })
   }),
-  splits: Type.Array(SplitSummarySchema)
+  splits: Type.Array(SplitSummarySchema),
+  ambiguous: Type.Optional(Type.Boolean({
+    description: 'Present (true) when another dataset split under KILN_PROJECTS_DIR has the same id (a copied project or folder): ' +
+      'every request for this id answers 409 KEX_DATASET_AMBIGUOUS until only one is left; `problems` names both files.'
+  }))
 })
 
+const ProjectProblemSchema = Type.Object({
+  code: Type.String({
+    pattern: '^KEX_',
+    description: 'What a request needing the file is answered: KEX_KILN_FILE_NOT_REGULAR, KEX_KILN_FILE_TOO_LARGE, KEX_KILN_FILE_INVALID, or KEX_DATASET_AMBIGUOUS (a dataset split id in several files).'
+  }),
+  files: Type.Array(Type.String(), { description: 'The files concerned, relative to KILN_PROJECTS_DIR.' }),
+  message: Type.String({ description: 'What is wrong and how to fix it.' })
+}, { description: 'A file of a mounted project that cannot be used (the dataset splits that need it are left out of the list), or a dataset split id found in several files.' })
+
 const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
+const AMBIGUOUS_409 = 'The dataset split id is in more than one split file under KILN_PROJECTS_DIR (a copied project or folder): KEX_DATASET_AMBIGUOUS, naming them.'
+const PROJECT_FILE_422 = 'A file the dataset split needs (its dataset_split.kiln, task.kiln or project.kiln) cannot be used: not a regular file, ' +
+  'over MAX_KILN_FILE_BYTES, or not a valid Kiln file (KEX_KILN_FILE_*; the message names the file).'
 
 /** `POST /datasets/:id/export`: check the whole export, then stream it as JSONL. */
 const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, options) => {
@@ -68,11 +84,20 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
     schema: {
       operationId: 'listDatasets',
       summary: 'List the dataset splits of the mounted Kiln projects',
-      description: 'Every dataset split found under KILN_PROJECTS_DIR, read fresh from disk on each call.',
+      description: 'Every dataset split found under KILN_PROJECTS_DIR, read fresh from disk on each call. A file that cannot be used ' +
+        '(not a regular file, over its size limit, not a valid Kiln file) leaves out only what needs it, and is named in `problems`.',
       tags: ['datasets'],
-      response: { 200: Type.Object({ datasets: Type.Array(DatasetSummarySchema) }) }
+      response: {
+        200: Type.Object({
+          datasets: Type.Array(DatasetSummarySchema),
+          problems: Type.Array(ProjectProblemSchema, { description: 'Files that kept dataset splits out of `datasets`, in path order; empty when all is well.' })
+        })
+      }
     }
-  }, async () => ({ datasets: catalog === undefined ? [] : await catalog.list() }))
+  }, async () => {
+    const listing = catalog === undefined ? { datasets: [], problems: [] } : await catalog.list()
+    return { datasets: listing.datasets, problems: listing.problems.map(listedProblem) }
+  })
 
   app.get('/datasets/:id', {
     schema: {
@@ -80,7 +105,13 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
       summary: 'Describe one dataset split of the mounted Kiln projects',
       tags: ['datasets'],
       params: DatasetParamsSchema,
-      response: { 200: DatasetSummarySchema, 400: errorResponse('Invalid id.'), 404: errorResponse('Unknown dataset split.') }
+      response: {
+        200: DatasetSummarySchema,
+        400: errorResponse('Invalid id.'),
+        404: errorResponse('Unknown dataset split.'),
+        409: errorResponse(AMBIGUOUS_409),
+        422: errorResponse(PROJECT_FILE_422)
+      }
     }
   }, async (request) => {
     const summary = await catalog?.describe(request.params.id)
@@ -117,6 +148,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         },
         400: errorResponse('Invalid request: schema violation, malformed JSON, or a dataset id mismatch.'),
         404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).'),
+        409: errorResponse(AMBIGUOUS_409),
         413: errorResponse('Request body over BODY_LIMIT.'),
         415: errorResponse('Content-Type is not application/json.'),
         422: {
@@ -124,6 +156,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           description: 'Data Kiln\'s formatter would reject, checked per run in Kiln\'s order (the first failing run gives the message; run_ids lists them all): ' +
             'missing runs, unresolvable run-config tools, missing or refused thinking instructions, missing or blank thinking data, invalid JSON outputs, ' +
             'mixed tool sets; ' +
+            'a mounted file that cannot be used (KEX_KILN_FILE_*, naming it); ' +
             'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report.'
         },
         503: errorResponse('Retry after Retry-After seconds: too many exports running (KEX_TOO_MANY_EXPORTS), the service under pressure (KEX_OVERLOADED) ' +

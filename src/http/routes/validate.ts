@@ -191,7 +191,9 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
         200: { ...ValidationReportSchema, examples: [REPORT_EXAMPLE] },
         400: errorResponse('Invalid request: schema violation, malformed JSON, a dataset id mismatch, a model the profile does not list, or a data strategy the format does not take (GET /formats).'),
         404: errorResponse('Unknown dataset split, or unknown split name.'),
+        409: errorResponse('The dataset split id is in more than one split file under KILN_PROJECTS_DIR (a copied project or folder): KEX_DATASET_AMBIGUOUS, naming them.'),
         413: errorResponse('Request body over BODY_LIMIT.'),
+        422: errorResponse('A mounted file the dataset split needs (dataset_split.kiln, task.kiln, project.kiln) cannot be used (KEX_KILN_FILE_*; the message names the file). Problems of run files are in the report.'),
         415: errorResponse('Content-Type is not application/json.'),
         503: errorResponse('Retry after Retry-After seconds: too many exports or validations running (KEX_TOO_MANY_EXPORTS), the service under pressure ' +
           '(KEX_OVERLOADED) or out of file handles (KEX_OUT_OF_FILE_HANDLES), shutting down (KEX_SHUTTING_DOWN), or running past EXPORT_DEADLINE_MS (KEX_EXPORT_DEADLINE).')
