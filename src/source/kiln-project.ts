@@ -133,7 +133,10 @@ export class KilnProjects implements DatasetCatalog {
     return await realpath(this.root).catch(() => resolve(this.root))
   }
 
-  /** The project folders: the root itself, or its subfolders that hold a project.kiln. */
+  /**
+   * The project folders: the root itself, or its subfolders that hold a project.kiln (of any kind:
+   * one that cannot be read is reported, not ignored). `root`: the real root, when resolved already.
+   */
   async projectDirs (root?: string): Promise<string[]> {
     root ??= await this.realRoot()
     if (await hasKilnFile(root, 'project.kiln')) return [root]

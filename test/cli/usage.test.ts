@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
 import { KilnProjects } from '../../src/source/kiln-project.js'
+import { makeKilnProject } from '../helpers/kiln-project.js'
 import { startServer } from '../helpers/server.js'
 import { runCli } from './cli-process.js'
 
@@ -111,6 +112,21 @@ describe('kiln-export list', () => {
     ])
     expect(result.code).toBe(0)
     expect(JSON.parse(result.stdout.toString('utf8'))).toEqual(await response.body.json())
+  })
+
+  it('names the problems of the projects on stderr (here an id in two places), and export refuses that id with its code', async () => {
+    const project = await makeKilnProject()
+    await project.writeRun('1')
+    await project.writeSplit('900000000001', { train: ['1'] })
+    await project.writeSplit('900000000001', { train: ['1'] }, 'Copy')
+    const listed = await runCli(['list', '--project', project.root])
+    expect(listed.code).toBe(0)
+    expect(listed.stdout.toString('utf8').split('\n').filter((line) => line.startsWith('900000000001'))).toHaveLength(2)
+    expect(listed.stderr).toMatch(/^kiln-export: Dataset split 900000000001 is in 2 places under the mounted folder: .*Copy.* \(KEX_DATASET_AMBIGUOUS\)\n$/)
+    const exported = await runCli(['export', '--project', project.root, '--dataset', '900000000001', '--split', 'train', '--format', 'openai_chat_jsonl', '--system-message', ''])
+    expect(exported.code).toBe(1)
+    expect(exported.stdout.length).toBe(0)
+    expect(exported.stderr).toMatch(/^kiln-export: Dataset split 900000000001 is in 2 places.*\n {2}code: KEX_DATASET_AMBIGUOUS\n$/)
   })
 
   it('says so on stderr, and exits 0, when a folder holds no dataset split', async () => {
