@@ -27,6 +27,7 @@ export const BodyTooLargeError = defineError<'KEX_BODY_TOO_LARGE', 413, [number]
   'KEX_BODY_TOO_LARGE', 'Request body is larger than the limit of %d bytes (BODY_LIMIT)', 413)
 export const UnsupportedMediaTypeError = defineError<'KEX_UNSUPPORTED_MEDIA_TYPE', 415, [string]>(
   'KEX_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type %s: send application/json', 415)
+export const NestingTooDeepError = defineError<'KEX_NESTING_TOO_DEEP', 400, [string]>('KEX_NESTING_TOO_DEEP', '%s', 400)
 export const InvalidUtf8BodyError = defineError<'KEX_INVALID_UTF8', 400, []>('KEX_INVALID_UTF8', 'Request body is not valid UTF-8', 400)
 export const UnauthorizedError = defineError<'KEX_UNAUTHORIZED', 401, []>(
   'KEX_UNAUTHORIZED', 'Missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>', 401)

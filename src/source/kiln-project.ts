@@ -5,6 +5,7 @@ import { type DatasetSplitData, type RunIdList, type TaskRunData } from '../form
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { FILE_LINK, FILE_MISSING, FILE_UNREADABLE, type FileBatch, type FileBatchRequest } from './file-batch.js'
 import { CompactRunIds } from './compact-run-ids.js'
+import { describeJsonPath, nestingTooDeepMessage, tooDeepAt } from '../json-depth.js'
 import { KilnFileError, hasKilnFile, linkNames, listFolders, readBytesNoFollowSync, readKilnJson } from './kiln-files.js'
 import { RunFileReader } from './run-file-reader.js'
 import { parseSplitFile } from './split-file.js'
@@ -111,6 +112,9 @@ function lookupOf (batch: FileBatch, i: number, id: string): RunLookup {
   } catch (err) {
     return { id, status: 'invalid', message: `Task run ${id}: task_run.kiln is not valid JSON (${(err as Error).message})` }
   }
+  // Before the schema check and the formatter, which walk it recursively.
+  const deep = tooDeepAt(value)
+  if (deep !== undefined) return { id, status: 'invalid', message: `Task run ${id}: ${nestingTooDeepMessage(describeJsonPath('task_run.kiln', deep))}` }
   if (!isTaskRun(value)) {
     const error = isTaskRun.errors?.[0]
     const detail = error === undefined ? 'unexpected shape' : `${error.instancePath || '/'} ${error.message ?? 'is invalid'}`

@@ -112,7 +112,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           },
           content: { 'application/jsonl': { schema: Type.String({ description: 'JSONL' }) } }
         },
-        400: errorResponse('Invalid request: schema violation, malformed JSON, or a dataset id mismatch.'),
+        400: errorResponse('Invalid request: schema violation, malformed JSON, JSON nested deeper than 1000 levels, or a dataset id mismatch.'),
         404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).'),
         413: errorResponse('Request body over BODY_LIMIT.'),
         415: errorResponse('Content-Type is not application/json.'),

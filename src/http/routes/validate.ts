@@ -189,7 +189,7 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
       body: validateRequestSchema(options.formats),
       response: {
         200: { ...ValidationReportSchema, examples: [REPORT_EXAMPLE] },
-        400: errorResponse('Invalid request: schema violation, malformed JSON, a dataset id mismatch, a model the profile does not list, or a format/strategy combination Kiln refuses.'),
+        400: errorResponse('Invalid request: schema violation, malformed JSON, JSON nested deeper than 1000 levels, a dataset id mismatch, a model the profile does not list, or a format/strategy combination Kiln refuses.'),
         404: errorResponse('Unknown dataset split, or unknown split name.'),
         413: errorResponse('Request body over BODY_LIMIT.'),
         415: errorResponse('Content-Type is not application/json.'),
