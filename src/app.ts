@@ -29,7 +29,7 @@ export interface AppOptions {
 
 /** The part of the configuration the app itself uses (the rest is the server's). */
 export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'maxEventLoopDelayMs'
-| 'maxHeapUsedBytes' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile'>
+| 'maxHeapUsedBytes' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile' | 'validateMaxChars'>
 
 /** Build the service (plugins, routes, error handling) without listening. */
 export async function buildApp (config: AppConfig, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -62,7 +62,8 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
   // The six formats, plus Kiln's later names when FORMAT_ALIASES is on.
   const formats: FormatName[] = [...DATASET_FORMATS, ...(config.formatAliases ? Object.keys(FORMAT_ALIASES) as FormatAlias[] : [])]
   await app.register(metaRoutes, { formats })
-  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning, formats, pricesFile: config.pricesFile })
-  await app.register(validateRoutes, { catalog: options.catalog, formats, pricesFile: config.pricesFile })
+  const validation = { pricesFile: config.pricesFile, maxWorkChars: config.validateMaxChars }
+  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning, formats, ...validation })
+  await app.register(validateRoutes, { catalog: options.catalog, formats, ...validation })
   return app
 }

@@ -35,6 +35,7 @@ export const TooManyExportsError = defineError<'KEX_TOO_MANY_EXPORTS', 503, [num
   'KEX_TOO_MANY_EXPORTS', '%d exports are already running (MAX_CONCURRENT_EXPORTS): retry later', 503)
 export const OverloadedError = defineError<'KEX_OVERLOADED', 503, []>('KEX_OVERLOADED', 'The service is under pressure: retry later', 503)
 export const ShuttingDownError = defineError<'KEX_SHUTTING_DOWN', 503, []>('KEX_SHUTTING_DOWN', 'The service is shutting down: retry on another instance', 503)
+export const ValidationTooLargeError = defineError<'KEX_VALIDATION_TOO_LARGE', 422, [string]>('KEX_VALIDATION_TOO_LARGE', '%s', 422)
 export const InternalError = defineError<'KEX_INTERNAL', 500, []>('KEX_INTERNAL', 'Internal server error', 500)
 
 const ValidationReportErrorsBase = defineError<'KEX_VALIDATION_REPORT_ERRORS', 422, [string]>('KEX_VALIDATION_REPORT_ERRORS', '%s', 422)

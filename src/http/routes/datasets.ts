@@ -20,6 +20,8 @@ export interface DatasetRoutesOptions {
   readonly formats: readonly FormatName[]
   /** A price table used instead of data/prices.json (PRICES_FILE), for `?validate=strict`. */
   readonly pricesFile?: string
+  /** VALIDATE_MAX_CHARS: characters of work per validation report. */
+  readonly maxWorkChars?: number
 }
 
 /** `?validate=strict`: validate first, refuse when the report has errors. Unknown parameters are a 400, so a misspelt one never skips the check. */
@@ -62,7 +64,7 @@ const errorResponse = (description: string) => ({ ...ErrorResponseSchema, descri
 /** `POST /datasets/:id/export`: check the whole export, then stream it as JSONL. */
 const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, options) => {
   const { catalog } = options
-  const validator = await createDatasetValidator(options.pricesFile)
+  const validator = await createDatasetValidator(options.pricesFile, { maxWorkChars: options.maxWorkChars })
 
   app.get('/datasets', {
     schema: {
@@ -119,7 +121,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         422: {
           ...ErrorWithReportSchema,
           description: 'Data Kiln\'s formatter would reject: missing runs, invalid JSON outputs, missing thinking instructions, ...; ' +
-            'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report.'
+            'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report (KEX_VALIDATION_TOO_LARGE when it would need more work than VALIDATE_MAX_CHARS allows).'
         },
         503: errorResponse('Too many exports running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')
       }

@@ -17,6 +17,8 @@ export interface ValidateRoutesOptions {
   readonly formats: readonly FormatName[]
   /** A price table used instead of data/prices.json (PRICES_FILE). */
   readonly pricesFile?: string
+  /** VALIDATE_MAX_CHARS: characters of work per validation report. */
+  readonly maxWorkChars?: number
 }
 
 const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
@@ -131,7 +133,7 @@ function profileRequest (body: ValidateRequest): ProfileRequest {
 /** `POST /datasets/:id/validate` and `GET /validation/profiles`. */
 const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (app, options) => {
   const { catalog } = options
-  const validator = await createDatasetValidator(options.pricesFile)
+  const validator = await createDatasetValidator(options.pricesFile, { maxWorkChars: options.maxWorkChars })
   const { profiles, prices } = validator.data
 
   const profileList = {
@@ -193,6 +195,7 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
         404: errorResponse('Unknown dataset split, or unknown split name.'),
         413: errorResponse('Request body over BODY_LIMIT.'),
         415: errorResponse('Content-Type is not application/json.'),
+        422: errorResponse('KEX_VALIDATION_TOO_LARGE: the report would need more work than VALIDATE_MAX_CHARS allows (the message says how to get under it).'),
         503: errorResponse('Too many exports or validations running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')
       }
     }
