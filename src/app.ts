@@ -33,7 +33,7 @@ export interface AppOptions {
 /** The part of the configuration the app itself uses (the rest is the server's). */
 export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'exportMinBytesPerSecond' | 'exportRateWindowMs'
 | 'exportDeadlineMs' | 'maxEventLoopDelayMs'
-| 'maxHeapUsedBytes' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile'>
+| 'maxHeapUsedBytes' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile' | 'validateMaxChars'>
 
 /**
  * The Fastify logger options for the given logger, with the app's redaction (request URLs without
@@ -93,7 +93,8 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
   // The six formats, plus Kiln's later names when FORMAT_ALIASES is on.
   const formats: FormatName[] = [...DATASET_FORMATS, ...(config.formatAliases ? Object.keys(FORMAT_ALIASES) as FormatAlias[] : [])]
   await app.register(metaRoutes, { formats })
-  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning, formats, pricesFile: config.pricesFile })
-  await app.register(validateRoutes, { catalog: options.catalog, formats, pricesFile: config.pricesFile })
+  const validation = { pricesFile: config.pricesFile, maxWorkChars: config.validateMaxChars }
+  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning, formats, ...validation })
+  await app.register(validateRoutes, { catalog: options.catalog, formats, ...validation })
   return app
 }

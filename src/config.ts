@@ -5,6 +5,7 @@ import { Ajv } from 'ajv'
 import { Type, type Static } from 'typebox'
 import { automaticMaxConnections } from './open-file-limit.js'
 import { DEFAULT_MAX_KILN_FILE_BYTES, DEFAULT_MAX_RUN_FILE_BYTES, MAX_FILE_BYTES_CEILING } from './source/kiln-files.js'
+import { DEFAULT_MAX_WORK_CHARS } from './validate/work-budget.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -98,6 +99,13 @@ export const ConfigSchema = Type.Object({
     minLength: 1,
     description: 'A JSON price table shaped like data/prices.json, used instead of it for the validation report\'s cost estimates. Default: data/prices.json.'
   })),
+  /** Work one validation report may do, in characters: past it, 422 instead of a report that ties up a core. */
+  VALIDATE_MAX_CHARS: Type.Integer({
+    minimum: 1024,
+    default: DEFAULT_MAX_WORK_CHARS,
+    description: 'Characters of work one validation report may do: the lines it formats and checks plus the texts it tokenizes (a text repeated on many lines, such as the system message, counts once). ' +
+      'Past it the report is refused with 422 KEX_VALIDATION_TOO_LARGE. Default 512 Mi, about a 250 MB training file.'
+  }),
   /** How long running exports may take to finish after SIGTERM/SIGINT before the process exits anyway. */
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 30_000, description: 'After SIGTERM/SIGINT, how long running exports may take to finish (ms).' })
 }, { additionalProperties: true })
@@ -132,6 +140,7 @@ export interface Config {
   readonly formatAliases: boolean
   /** Absolute path of the price table that replaces data/prices.json, or undefined. */
   readonly pricesFile: string | undefined
+  readonly validateMaxChars: number
 }
 
 /** The example Kiln project shipped in the repo (src/ and dist/ both sit one level below the root). */
@@ -182,6 +191,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     connectionTimeoutMs: parsed.CONNECTION_TIMEOUT_MS,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
     formatAliases: parsed.FORMAT_ALIASES,
-    pricesFile: parsed.PRICES_FILE === undefined ? undefined : resolve(parsed.PRICES_FILE)
+    pricesFile: parsed.PRICES_FILE === undefined ? undefined : resolve(parsed.PRICES_FILE),
+    validateMaxChars: parsed.VALIDATE_MAX_CHARS
   }
 }

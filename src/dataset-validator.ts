@@ -1,4 +1,4 @@
-import { ValidationFailedError } from './errors.js'
+import { ValidationFailedError, ValidationTooLargeError } from './errors.js'
 import { loadReferenceData } from './reference-data.js'
 import { type DatasetSource } from './source/types.js'
 import {
@@ -14,6 +14,7 @@ import {
   type ValidationParams,
   type ValidationReport
 } from './validate/index.js'
+import { WorkBudgetExceededError } from './validate/work-budget.js'
 
 /** The profile choice of a request: a profile (default: the format's) and its overrides. */
 export interface ProfileRequest extends ProfileOverrides {
@@ -27,12 +28,18 @@ export interface DatasetValidator {
   validate (source: DatasetSource, params: ValidationParams, choice: ProfileRequest, signal?: AbortSignal, where?: string): Promise<ValidationReport>
 }
 
+/** How much work one report may do. */
+export interface ValidatorLimits {
+  /** VALIDATE_MAX_CHARS: characters of work per report (lines checked plus texts tokenized); default: no limit (the CLI). */
+  readonly maxWorkChars?: number
+}
+
 /**
  * Load the provider profiles and prices (PRICES_FILE when given) and build the validator the
  * validate route and `?validate=strict` share. A model the profile does not list is a 400 naming
- * the models it does.
+ * the models it does; a report over its work limit is a 422 saying how to get under it.
  */
-export async function createDatasetValidator (pricesFile?: string): Promise<DatasetValidator> {
+export async function createDatasetValidator (pricesFile?: string, limits: ValidatorLimits = {}): Promise<DatasetValidator> {
   const data = await loadReferenceData(pricesFile)
   return {
     data,
@@ -46,7 +53,15 @@ export async function createDatasetValidator (pricesFile?: string): Promise<Data
         throw err
       }
       const countTokens = await loadTokenCounter(profile.tokenizer)
-      return await validateDataset(source, params, { profile, countTokens, signal })
+      try {
+        return await validateDataset(source, params, { profile, countTokens, signal, maxWorkChars: limits.maxWorkChars })
+      } catch (err) {
+        if (err instanceof WorkBudgetExceededError) {
+          throw new ValidationTooLargeError(`${err.message}. Validate one split or fewer runs, ` +
+            'shorten the system message or tool descriptions, or raise VALIDATE_MAX_CHARS.')
+        }
+        throw err
+      }
     }
   }
 }

@@ -35,6 +35,7 @@ export const BodyTooLargeError = defineError<'KEX_BODY_TOO_LARGE', 413, [number]
   'KEX_BODY_TOO_LARGE', 'Request body is larger than the limit of %d bytes (BODY_LIMIT)', 413)
 export const UnsupportedMediaTypeError = defineError<'KEX_UNSUPPORTED_MEDIA_TYPE', 415, [string]>(
   'KEX_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type %s: send application/json', 415)
+export const NestingTooDeepError = defineError<'KEX_NESTING_TOO_DEEP', 400, [string]>('KEX_NESTING_TOO_DEEP', '%s', 400)
 export const InvalidUtf8BodyError = defineError<'KEX_INVALID_UTF8', 400, []>('KEX_INVALID_UTF8', 'Request body is not valid UTF-8', 400)
 export const UnauthorizedError = defineError<'KEX_UNAUTHORIZED', 401, []>(
   'KEX_UNAUTHORIZED', 'Missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>', 401)
@@ -49,6 +50,7 @@ export const OutOfFileHandlesError = defineError<'KEX_OUT_OF_FILE_HANDLES', 503,
   'The service has no file handle left (too many open connections): retry after Retry-After seconds; ' +
   'operators: raise the open-file limit (ulimit -n) or lower MAX_CONNECTIONS', 503)
 export const ShuttingDownError = defineError<'KEX_SHUTTING_DOWN', 503, []>('KEX_SHUTTING_DOWN', 'The service is shutting down: retry on another instance', 503)
+export const ValidationTooLargeError = defineError<'KEX_VALIDATION_TOO_LARGE', 422, [string]>('KEX_VALIDATION_TOO_LARGE', '%s', 422)
 export const InternalError = defineError<'KEX_INTERNAL', 500, []>('KEX_INTERNAL', 'Internal server error', 500)
 
 const ValidationReportErrorsBase = defineError<'KEX_VALIDATION_REPORT_ERRORS', 422, [string]>('KEX_VALIDATION_REPORT_ERRORS', '%s', 422)

@@ -7,6 +7,7 @@ import { TaskRunSchema, firstSchemaError } from './kiln-schemas.js'
 import { type RunFileReader } from './run-file-reader.js'
 import { type RunLookup } from './types.js'
 import { outOfFileHandles } from '../out-of-files.js'
+import { describeJsonPath, nestingTooDeepMessage, tooDeepAt } from '../json-depth.js'
 
 /*
  * The runs of an export, read in batches (on the reader's worker thread, and on this one when the
@@ -56,6 +57,9 @@ function lookupOf (batch: FileBatch, i: number, id: string, maxBytes: number): R
   } catch (err) {
     return invalid(id, `is not valid JSON (${(err as Error).message})`)
   }
+  // Before the schema check and the formatter, which walk it recursively.
+  const deep = tooDeepAt(value)
+  if (deep !== undefined) return { id, status: 'invalid', message: `Task run ${id}: ${nestingTooDeepMessage(describeJsonPath('task_run.kiln', deep))}` }
   if (!isTaskRun(value)) {
     return invalid(id, `is not a valid Kiln task run (${firstSchemaError(isTaskRun.errors)})`)
   }

@@ -38,6 +38,17 @@ export function countChatTokens (chat: TokenChat, count: TextTokenCounter): numb
   return tokens
 }
 
+/** Every text countChatTokens counts (roles, texts, names, extra), in order, repeats included. */
+export function chatTexts (chat: TokenChat): string[] {
+  const texts: string[] = []
+  for (const message of chat.messages) {
+    texts.push(message.role, ...message.texts)
+    if (message.name !== undefined) texts.push(message.name)
+  }
+  texts.push(...chat.extra)
+  return texts
+}
+
 type JsonObject = Readonly<Record<string, unknown>>
 
 const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value)

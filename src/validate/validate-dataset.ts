@@ -13,10 +13,12 @@ import { estimateCost } from './cost.js'
 import { checkProviderLine, type Severity } from './providers.js'
 import { type ResolvedProfile } from './reference-data.js'
 import { type ReportProblem, type ReportStatus, type SplitReport, type SplitRole, type ValidationReport } from './report.js'
+import { ReportTokenCounter } from './report-tokens.js'
 import { ToolSetCheck, checkRun } from './run-check.js'
 import { summarizeTokens } from './stats.js'
 import { type TextTokenCounter } from './tokenizers.js'
-import { countChatTokens, tokenChatOfLine } from './tokens.js'
+import { tokenChatOfLine } from './tokens.js'
+import { WorkBudget } from './work-budget.js'
 
 /** What to validate: the export parameters, for one split or all of them. */
 export interface ValidationParams {
@@ -40,6 +42,13 @@ export interface ValidationOptions {
   readonly maxProblemsPerSplit?: number
   /** Injected HF tool-call id generator (tests). */
   readonly randomToolCallId?: () => string
+  /**
+   * Characters of work allowed: every line formatted and checked, plus every text tokenized (a
+   * text met again counts once). Past it WorkBudgetExceededError is thrown. Default: no limit.
+   */
+  readonly maxWorkChars?: number
+  /** Characters per slice when a long text is tokenized (tests). */
+  readonly tokenSliceChars?: number
 }
 
 const DEFAULT_MAX_PROBLEMS = 1000
@@ -96,6 +105,11 @@ class SplitProblems {
     else this.truncated = true
   }
 
+  /** True while a line problem added now would be kept in the list. */
+  get keepsMore (): boolean {
+    return this.lines.length < this.max
+  }
+
   get status (): ReportStatus {
     return this.errors > 0 ? 'errors' : this.warnings > 0 ? 'warnings' : 'ok'
   }
@@ -114,7 +128,25 @@ function splitsByRun (splitContents: Readonly<Record<string, RunIdList>>): Map<s
   return result
 }
 
-const yieldToEventLoop = async (): Promise<void> => { await new Promise((resolve) => setImmediate(resolve)) }
+/** Distinct runs per split name: each is formatted and checked once in that split. */
+function distinctRunCounts (runs: ReadonlyMap<string, readonly string[]>): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const names of runs.values()) for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1)
+  return counts
+}
+
+/** Characters every line holds at least, whatever its run: the system message and tool descriptions. */
+function sharedLineChars (params: ValidationParams): number {
+  // Hugging Face lines carry no tools.
+  const tools = params.format.startsWith('huggingface') ? [] : params.tools ?? []
+  let chars = params.systemMessage.length
+  for (const tool of tools) {
+    const fn: unknown = typeof tool === 'object' && tool !== null ? (tool as { function?: unknown }).function : undefined
+    const description: unknown = typeof fn === 'object' && fn !== null ? (fn as { description?: unknown }).description : undefined
+    if (typeof description === 'string') chars += description.length
+  }
+  return chars
+}
 
 const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
 
@@ -138,6 +170,10 @@ function summaryLine (split: SplitReport): string {
  * look for data problems across runs. Memory stays bounded: lines are dropped once checked; per
  * split only the token counts, the ids seen and a hash per distinct input are kept.
  *
+ * Work stays bounded too: a run listed again is not checked again, a text met again (the system
+ * message on every line) is tokenized once, the whole is charged to `maxWorkChars`, and other
+ * requests get the event loop every few milliseconds.
+ *
  * Request-level refusals (format/strategy combinations, an unknown split) throw FormatError, as
  * the export does: they are not data problems.
  */
@@ -152,83 +188,111 @@ export async function validateDataset (source: DatasetSource, params: Validation
   const otherSplits = splitsByRun(split.split_contents)
   const overLimitSeverity: Severity = profile.overTokenLimit === 'rejected' ? 'error' : 'warning'
   const overLimitConsequence = { truncated: 'the provider truncates it', rejected: 'the provider rejects it', unknown: 'the provider may reject or truncate it' }[profile.overTokenLimit]
+  const budget = new WorkBudget(options.maxWorkChars ?? Infinity, signal)
+  const runCounts = distinctRunCounts(otherSplits)
+  const shared = sharedLineChars(params)
+  budget.expect(names.reduce((sum, name) => sum + (runCounts.get(name) ?? 0), 0), shared,
+    shared > params.systemMessage.length ? 'The system message and tool descriptions' : 'The system message')
+  const tokenCounter = new ReportTokenCounter(countTokens, budget, options.tokenSliceChars)
+  // The export errors met so far; a failed line's outcome is -1 - the index of its code here.
+  const failureCodes: FormatErrorCode[] = []
 
   const splits: SplitReport[] = []
   for (const name of names) {
     const ids = split.split_contents[name] ?? []
     const role = splitRole(name)
     const problems = new SplitProblems(options.maxProblemsPerSplit ?? DEFAULT_MAX_PROBLEMS)
-    const tokenCounts: number[] = []
+    // Per line: its tokens, or (< 0) the export error its run got; a repeated run reuses its first line's.
+    const outcomes: number[] = []
     const firstLineOf = new Map<string, number>()
+    // Messages of failed runs, while the problem list still keeps them (so at most its length).
+    const failureMessages = new Map<string, string>()
     const firstInput = new Map<string, { runId: string, line: number, output: string }>()
     let exportable = true
     let overLimit = 0
     let line = 0
     const toolSets = params.tools == null ? new ToolSetCheck() : undefined
     const parentIds = new Set<string>()
+    /** 1 when an example is over the model's limit (and the problem is added), else 0. */
+    const checkTokenLimit = (runId: string, at: number, tokens: number): number => {
+      if (profile.maxTokensPerExample === null || tokens <= profile.maxTokensPerExample) return 0
+      problems.add(runId, at, overLimitSeverity, 'EXAMPLE_OVER_TOKEN_LIMIT',
+        `Run ${runId}: about ${tokens} tokens, over the limit of ${profile.maxTokensPerExample} per example (${profile.model}); ${overLimitConsequence}`)
+      return 1
+    }
 
     for await (const batch of source.runs(ids, signal)) {
       for (const lookup of batch) {
         line++
         const runId = lookup.id
         const firstLine = firstLineOf.get(runId)
-        const repeat = firstLine !== undefined
-        if (!repeat) firstLineOf.set(runId, line)
+        if (firstLine !== undefined) {
+          // Listed again: the same line as before, so the same outcome, without checking it again.
+          const outcome = outcomes[firstLine - 1] ?? 0
+          if (outcome < 0) {
+            problems.add(runId, line, 'error', exportErrorCode(failureCodes[-1 - outcome] ?? 'TASK_RUN_INVALID'), failureMessages.get(runId) ?? '')
+          }
+          problems.add(runId, line, 'warning', 'DUPLICATE_RUN_ID', `Run ${runId} is listed again (first at line ${firstLine}): the export repeats its line`)
+          outcomes.push(outcome)
+          if (outcome >= 0) overLimit += checkTokenLimit(runId, line, outcome)
+          continue
+        }
+        firstLineOf.set(runId, line)
 
         const checked = checkRun(lookup, formatLine)
         if (!checked.ok) {
           exportable = false
-          problems.add(runId, line, 'error', exportErrorCode(checked.problem.code), checked.problem.message)
+          const { code, message } = checked.problem
+          if (!failureCodes.includes(code)) failureCodes.push(code)
+          outcomes.push(-1 - failureCodes.indexOf(code))
+          if (problems.keepsMore) failureMessages.set(runId, message)
+          problems.add(runId, line, 'error', exportErrorCode(code), message)
         }
 
-        if (repeat) {
-          problems.add(runId, line, 'warning', 'DUPLICATE_RUN_ID', `Run ${runId} is listed again (first at line ${firstLine}): the export repeats its line`)
-        } else {
-          const elsewhere = (otherSplits.get(runId) ?? []).filter((other) => other !== name)
-          if (elsewhere.length > 0) {
-            problems.add(runId, line, 'warning', 'RUN_IN_SEVERAL_SPLITS',
-              `Run ${runId} is also in split ${elsewhere.join(', ')}: the same example in two splits leaks between training and evaluation`)
-          }
-          const { run } = checked
-          if (run !== null) {
-            toolSets?.add(run)
-            hiddenByKiln(run, runId, line, problems, parentIds)
-            const output = finalOutput(run)
-            if (isBlank(run.input)) problems.add(runId, line, 'warning', 'EMPTY_INPUT', `Run ${runId} has an empty input`)
-            if (isBlank(output)) problems.add(runId, line, 'warning', 'EMPTY_OUTPUT', `Run ${runId} has an empty final output (repaired_output when set, else output)`)
-            const inputKey = sha1(run.input)
-            const outputKey = sha1(output)
-            const first = firstInput.get(inputKey)
-            if (first === undefined) {
-              firstInput.set(inputKey, { runId, line, output: outputKey })
-            } else if (first.output !== outputKey) {
-              problems.add(runId, line, 'warning', 'CONFLICTING_OUTPUTS',
-                `Run ${runId} has the same input as run ${first.runId} (line ${first.line}) but a different output`)
-            }
+        const elsewhere = (otherSplits.get(runId) ?? []).filter((other) => other !== name)
+        if (elsewhere.length > 0) {
+          problems.add(runId, line, 'warning', 'RUN_IN_SEVERAL_SPLITS',
+            `Run ${runId} is also in split ${elsewhere.join(', ')}: the same example in two splits leaks between training and evaluation`)
+        }
+        const { run } = checked
+        if (run !== null) {
+          toolSets?.add(run)
+          hiddenByKiln(run, runId, line, problems, parentIds)
+          const output = finalOutput(run)
+          if (isBlank(run.input)) problems.add(runId, line, 'warning', 'EMPTY_INPUT', `Run ${runId} has an empty input`)
+          if (isBlank(output)) problems.add(runId, line, 'warning', 'EMPTY_OUTPUT', `Run ${runId} has an empty final output (repaired_output when set, else output)`)
+          const inputKey = sha1(run.input)
+          const outputKey = sha1(output)
+          const first = firstInput.get(inputKey)
+          if (first === undefined) {
+            firstInput.set(inputKey, { runId, line, output: outputKey })
+          } else if (first.output !== outputKey) {
+            problems.add(runId, line, 'warning', 'CONFLICTING_OUTPUTS',
+              `Run ${runId} has the same input as run ${first.runId} (line ${first.line}) but a different output`)
           }
         }
 
-        if (!checked.ok) continue
-        let example: unknown
-        try {
-          example = JSON.parse(checked.line)
-        } catch {
-          // Our lines are standard JSON (non-finite numbers are refused); this would be a bug.
-          problems.add(runId, line, 'error', 'LINE_NOT_JSON', `The line of run ${runId} is not standard JSON`)
-          continue
-        }
-        if (!repeat) {
+        if (checked.ok) {
+          budget.spend(checked.line.length)
+          // A long line takes a while to format and as long again to parse: let others in between.
+          await budget.pause()
+          let example: unknown
+          try {
+            example = JSON.parse(checked.line)
+          } catch {
+            // Our lines are standard JSON (non-finite numbers are refused); this would be a bug.
+            problems.add(runId, line, 'error', 'LINE_NOT_JSON', `The line of run ${runId} is not standard JSON`)
+            // Neither tokens nor an export error: NaN is neither >= 0 nor < 0.
+            outcomes.push(NaN)
+            continue
+          }
           for (const finding of checkProviderLine(profile.name, example)) problems.add(runId, line, finding.severity, finding.code, finding.message)
+          const tokens = await tokenCounter.countChat(tokenChatOfLine(params.format, example))
+          outcomes.push(tokens)
+          overLimit += checkTokenLimit(runId, line, tokens)
         }
-        const tokens = countChatTokens(tokenChatOfLine(params.format, example), countTokens)
-        tokenCounts.push(tokens)
-        if (profile.maxTokensPerExample !== null && tokens > profile.maxTokensPerExample) {
-          overLimit++
-          problems.add(runId, line, overLimitSeverity, 'EXAMPLE_OVER_TOKEN_LIMIT',
-            `Run ${runId}: about ${tokens} tokens, over the limit of ${profile.maxTokensPerExample} per example (${profile.model}); ${overLimitConsequence}`)
-        }
+        await budget.pause()
       }
-      await yieldToEventLoop()
       signal?.throwIfAborted()
     }
     signal?.throwIfAborted()
@@ -260,6 +324,7 @@ export async function validateDataset (source: DatasetSource, params: Validation
         `${plural(count, 'example')}: ${profile.title} accepts at most ${profile.maxValidationExamples} validation examples for ${profile.model}`)
     }
 
+    const tokenCounts = outcomes.filter((outcome) => outcome >= 0)
     const summary = summarizeTokens(tokenCounts)
     splits.push({
       name,

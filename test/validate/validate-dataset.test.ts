@@ -21,6 +21,7 @@ import {
   type ValidationParams,
   type ValidationReport
 } from '../../src/validate/index.js'
+import { WorkBudgetExceededError } from '../../src/validate/work-budget.js'
 import { CONFORMANCE_DIR, loadFixtures } from '../helpers/conformance.js'
 import { kilnRun, kilnSplit } from '../helpers/kiln-data.js'
 
@@ -49,6 +50,7 @@ interface Options extends ProfileOverrides {
   readonly countTokens?: TextTokenCounter
   readonly maxProblemsPerSplit?: number
   readonly signal?: AbortSignal
+  readonly maxWorkChars?: number
 }
 
 async function validate (source: DatasetSource, params: Partial<ValidationParams> & { format: DatasetFormat }, options: Options = {}): Promise<ValidationReport> {
@@ -57,7 +59,8 @@ async function validate (source: DatasetSource, params: Partial<ValidationParams
     profile,
     countTokens: options.countTokens ?? o200k,
     ...(options.maxProblemsPerSplit === undefined ? {} : { maxProblemsPerSplit: options.maxProblemsPerSplit }),
-    ...(options.signal === undefined ? {} : { signal: options.signal })
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.maxWorkChars === undefined ? {} : { maxWorkChars: options.maxWorkChars })
   })
 }
 
@@ -314,5 +317,50 @@ describe('the request', () => {
     expect(['train', 'all', 'training_v2', 'values', 'val', 'validation', 'dev', 'test', 'Test', 'eval', 'holdout'].map(splitRole)).toEqual([
       'training', 'training', 'training', 'training', 'validation', 'validation', 'validation', 'test', 'test', 'test', 'test'
     ])
+  })
+})
+
+describe('the work a report does', () => {
+  /** o200k, remembering every text it was asked to count. */
+  const spy = (): { count: TextTokenCounter, texts: string[] } => {
+    const texts: string[] = []
+    return { texts, count: (text) => { texts.push(text); return o200k(text) } }
+  }
+  const system = 'You answer in one short line, politely. '.repeat(250)
+
+  it('checks a run listed again once, and tokenizes a text met again (the system message) once', async () => {
+    const runs = [kilnRun('1'), ...Array.from({ length: 9 }, (_, i) => kilnRun(String(i + 2)))]
+    const ids = [...Array(50).fill('1'), ...runs.slice(1).map((run) => String(run.id)), 'gone', 'gone']
+    const counter = spy()
+    const report = await validate(runsSource(runs, { train: ids }), { format: 'openai_chat_jsonl', systemMessage: system }, { countTokens: counter.count })
+    expect(counter.texts.filter((text) => text === system)).toHaveLength(1)
+    const train = report.splits[0]
+    expect(train).toMatchObject({ run_count: 61, line_count: 59, exportable: false })
+    expect(train?.problem_counts).toMatchObject({ DUPLICATE_RUN_ID: 50, KEX_TASK_RUN_NOT_FOUND: 2 })
+    // A repeated line counts as many tokens as its first, and a repeated missing run is named again, with its message.
+    const single = await validate(runsSource([kilnRun('1')], { train: ['1'] }), { format: 'openai_chat_jsonl', systemMessage: system })
+    expect(train?.tokens?.max).toBe(single.splits[0]?.tokens?.total)
+    expect(train?.tokens?.min).toBe(single.splits[0]?.tokens?.total)
+    const gone = train?.problems.filter((p) => p.code === 'KEX_TASK_RUN_NOT_FOUND')
+    expect(gone?.map((p) => [p.line, p.message])).toEqual([[60, 'Task run gone not found. This is required by this dataset.'], [61, 'Task run gone not found. This is required by this dataset.']])
+  })
+
+  it('refuses up front when the system message alone, on every line, is over maxWorkChars', async () => {
+    const counter = spy()
+    const runs = Array.from({ length: 10 }, (_, i) => kilnRun(String(i + 1)))
+    const refused = validate(runsSource(runs, { train: runs.map((run) => String(run.id)) }), { format: 'openai_chat_jsonl', systemMessage: system },
+      { countTokens: counter.count, maxWorkChars: 50_000 })
+    await expect(refused).rejects.toBeInstanceOf(WorkBudgetExceededError)
+    await expect(refused).rejects.toThrow('The system message (10,000 characters) would be written on each of 10 lines: at least 100,000 characters to check, over the limit of 50,000')
+    expect(counter.texts).toEqual([])
+  })
+
+  it('stops once the lines and texts it works through pass maxWorkChars', async () => {
+    const runs = Array.from({ length: 100 }, (_, i) => kilnRun(String(i + 1), { output: `answer ${i} `.repeat(20) }))
+    const ids = runs.map((run) => String(run.id))
+    await expect(validate(runsSource(runs, { train: ids }), { format: 'openai_chat_jsonl' }, { maxWorkChars: 10_000 }))
+      .rejects.toThrow(/^This validation needs more than its limit of 10,000 characters of work: /)
+    const report = await validate(runsSource(runs, { train: ids }), { format: 'openai_chat_jsonl' }, { maxWorkChars: 1_000_000 })
+    expect(report.splits[0]?.line_count).toBe(100)
   })
 })

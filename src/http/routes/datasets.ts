@@ -20,6 +20,8 @@ export interface DatasetRoutesOptions {
   readonly formats: readonly FormatName[]
   /** A price table used instead of data/prices.json (PRICES_FILE), for `?validate=strict`. */
   readonly pricesFile?: string
+  /** VALIDATE_MAX_CHARS: characters of work per validation report. */
+  readonly maxWorkChars?: number
 }
 
 /** `?validate=strict`: validate first, refuse when the report has errors. Unknown parameters are a 400, so a misspelt one never skips the check. */
@@ -78,7 +80,7 @@ const PROJECT_FILE_422 = 'A file the dataset split needs (its dataset_split.kiln
 /** `POST /datasets/:id/export`: check the whole export, then stream it as JSONL. */
 const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, options) => {
   const { catalog } = options
-  const validator = await createDatasetValidator(options.pricesFile)
+  const validator = await createDatasetValidator(options.pricesFile, { maxWorkChars: options.maxWorkChars })
 
   app.get('/datasets', {
     schema: {
@@ -146,7 +148,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           },
           content: { 'application/jsonl': { schema: Type.String({ description: 'JSONL' }) } }
         },
-        400: errorResponse('Invalid request: schema violation, malformed JSON, or a dataset id mismatch.'),
+        400: errorResponse('Invalid request: schema violation, malformed JSON, JSON nested deeper than 1000 levels, or a dataset id mismatch.'),
         404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).'),
         409: errorResponse(AMBIGUOUS_409),
         413: errorResponse('Request body over BODY_LIMIT.'),
@@ -157,7 +159,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
             'missing runs, unresolvable run-config tools, missing or refused thinking instructions, missing or blank thinking data, invalid JSON outputs, ' +
             'mixed tool sets; ' +
             'a mounted file that cannot be used (KEX_KILN_FILE_*, naming it); ' +
-            'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report.'
+            'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report (KEX_VALIDATION_TOO_LARGE when it would need more work than VALIDATE_MAX_CHARS allows).'
         },
         503: errorResponse('Retry after Retry-After seconds: too many exports running (KEX_TOO_MANY_EXPORTS), the service under pressure (KEX_OVERLOADED) ' +
           'or out of file handles (KEX_OUT_OF_FILE_HANDLES), shutting down (KEX_SHUTTING_DOWN), or the export still checking at EXPORT_DEADLINE_MS (KEX_EXPORT_DEADLINE). ' +

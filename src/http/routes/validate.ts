@@ -17,6 +17,8 @@ export interface ValidateRoutesOptions {
   readonly formats: readonly FormatName[]
   /** A price table used instead of data/prices.json (PRICES_FILE). */
   readonly pricesFile?: string
+  /** VALIDATE_MAX_CHARS: characters of work per validation report. */
+  readonly maxWorkChars?: number
 }
 
 const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
@@ -131,7 +133,7 @@ function profileRequest (body: ValidateRequest): ProfileRequest {
 /** `POST /datasets/:id/validate` and `GET /validation/profiles`. */
 const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (app, options) => {
   const { catalog } = options
-  const validator = await createDatasetValidator(options.pricesFile)
+  const validator = await createDatasetValidator(options.pricesFile, { maxWorkChars: options.maxWorkChars })
   const { profiles, prices } = validator.data
 
   const profileList = {
@@ -189,12 +191,13 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
       body: validateRequestSchema(options.formats),
       response: {
         200: { ...ValidationReportSchema, examples: [REPORT_EXAMPLE] },
-        400: errorResponse('Invalid request: schema violation, malformed JSON, a dataset id mismatch, a model the profile does not list, or a data strategy the format does not take (GET /formats).'),
+        400: errorResponse('Invalid request: schema violation, malformed JSON, JSON nested deeper than 1000 levels, a dataset id mismatch, a model the profile does not list, or a data strategy the format does not take (GET /formats).'),
         404: errorResponse('Unknown dataset split, or unknown split name.'),
         409: errorResponse('The dataset split id is in more than one split file under KILN_PROJECTS_DIR (a copied project or folder): KEX_DATASET_AMBIGUOUS, naming them.'),
         413: errorResponse('Request body over BODY_LIMIT.'),
-        422: errorResponse('A mounted file the dataset split needs (dataset_split.kiln, task.kiln, project.kiln) cannot be used (KEX_KILN_FILE_*; the message names the file). Problems of run files are in the report.'),
         415: errorResponse('Content-Type is not application/json.'),
+        422: errorResponse('A mounted file the dataset split needs (dataset_split.kiln, task.kiln, project.kiln) cannot be used (KEX_KILN_FILE_*; the message names the file), ' +
+          'or the report would need more work than VALIDATE_MAX_CHARS allows (KEX_VALIDATION_TOO_LARGE; the message says how to get under it). Problems of run files are in the report.'),
         503: errorResponse('Retry after Retry-After seconds: too many exports or validations running (KEX_TOO_MANY_EXPORTS), the service under pressure ' +
           '(KEX_OVERLOADED) or out of file handles (KEX_OUT_OF_FILE_HANDLES), shutting down (KEX_SHUTTING_DOWN), or running past EXPORT_DEADLINE_MS (KEX_EXPORT_DEADLINE).')
       }
