@@ -64,7 +64,8 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
     // Errors before routing (parser, router) answer in our error format too; http-rules checks Host.
     clientErrorHandler,
     frameworkErrors,
-    routerOptions: { maxParamLength: DATASET_ID_MAX_LENGTH },
+    // `/datasets/` and `/datasets/{id}/export/` are the routes without the slash, as people type them.
+    routerOptions: { maxParamLength: DATASET_ID_MAX_LENGTH, ignoreTrailingSlash: true },
     http: { requireHostHeader: false }
   }).withTypeProvider<TypeBoxTypeProvider>()
 

@@ -1,13 +1,13 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DatasetNotFoundError, ValidationReportErrorsError } from '../../errors.js'
+import { ValidationReportErrorsError } from '../../errors.js'
 import { prepareExport, type ExportParams, type ExportTuning } from '../../export/prepare-export.js'
 import { resolveFormat } from '../../format/index.js'
 import { type DatasetCatalog } from '../../source/types.js'
 import { PROVIDER_PROFILES, type ValidationReport } from '../../validate/index.js'
 import { createDatasetValidator } from '../../dataset-validator.js'
 import { sendJsonl } from '../jsonl-reply.js'
-import { resolveSource } from '../resolve-source.js'
+import { datasetNotFound, resolveSource } from '../resolve-source.js'
 import { ErrorResponseSchema, ErrorWithReportSchema } from '../schemas/error-response.js'
 import { DatasetParamsSchema, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
 
@@ -84,7 +84,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
     }
   }, async (request) => {
     const summary = await catalog?.describe(request.params.id)
-    if (summary === undefined) throw new DatasetNotFoundError(`Dataset split ${request.params.id} not found in the mounted Kiln projects`)
+    if (summary === undefined) throw await datasetNotFound(request.params.id, catalog, false)
     return summary
   })
 
