@@ -81,6 +81,33 @@ describe('Swagger UI at /docs', () => {
       thinking_instructions: 'Brainstorm three angles first.'
     })
 
+    // The examples are named after what they show; no lock icon without API_TOKEN.
+    const exampleNames = await operation.locator('.opblock-section-request-body .examples-select select option').allInnerTexts()
+    expect(exampleNames.map((n) => n.trim())).toEqual([
+      'Mounted: the example project\'s train split (Jokes v1), with chain of thought',
+      'Inline: two support replies sent in the body'
+    ])
+    expect(await operation.locator('.authorization__btn').count()).toBe(0)
+    // The documented responses: a real JSONL line for 200, and each error status with its own body.
+    const documented = operation.locator('.responses-wrapper table.responses-table').first()
+    const successExample = await documented.locator('tr.response[data-code="200"]').innerText()
+    expect(successExample).toContain('Why did the baker go to therapy?')
+    expect(await documented.locator('tr.response[data-code="404"]').innerText()).toContain('KEX_SPLIT_NOT_FOUND')
+    expect(await documented.locator('tr.response[data-code="415"]').innerText()).toContain('KEX_UNSUPPORTED_MEDIA_TYPE')
+    // The allowed values of format and data_strategy, and the R1 strategy's <think> tags, in the body's schema.
+    await operation.locator('.opblock-section-request-body button', { hasText: 'Schema' }).click()
+    // OpenAPI 3.1: Swagger UI's JSON Schema 2020-12 view, expanded with its "Expand all" button.
+    const model = operation.locator('.opblock-section-request-body')
+    for (const name of ['format', 'data_strategy']) {
+      await model.locator('.json-schema-2020-12-property', { hasText: name }).locator('button.json-schema-2020-12-accordion').first().click()
+    }
+    await expect.poll(async () => model.innerText(), { timeout: 10_000 }).toContain('One of: ')
+    const schemaText = await model.innerText()
+    expect(schemaText).toContain('<think>')
+    expect(schemaText).toContain('One of: final_only, final_and_intermediate, final_and_intermediate_r1_compatible, two_message_cot.')
+    expect(schemaText).toContain('Output format: one of openai_chat_jsonl, ')
+    await operation.locator('.opblock-section-request-body button.tablinks[data-name="example"]').click()
+
     await operation.locator('button.execute').click()
     const response = operation.locator('.live-responses-table tbody tr.response')
     await expect.poll(async () => (await response.locator('.response-col_status').textContent())?.trim()).toBe('200')

@@ -8,8 +8,8 @@ import { PROVIDER_PROFILES, type ValidationReport } from '../../validate/index.j
 import { createDatasetValidator } from '../../dataset-validator.js'
 import { sendJsonl } from '../jsonl-reply.js'
 import { datasetNotFound, resolveSource } from '../resolve-source.js'
-import { ErrorResponseSchema, ErrorWithReportSchema } from '../schemas/error-response.js'
-import { DatasetParamsSchema, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
+import { ErrorResponseSchema, ErrorWithReportSchema, type ErrorResponse } from '../schemas/error-response.js'
+import { DatasetParamsSchema, EXPORT_SUCCESS_EXAMPLE, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
 
 /** Options of the datasets routes. */
 export interface DatasetRoutesOptions {
@@ -57,7 +57,10 @@ const DatasetSummarySchema = Type.Object({
   splits: Type.Array(SplitSummarySchema)
 })
 
-const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
+const errorResponse = (description: string, example?: ErrorResponse) => ({ ...ErrorResponseSchema, description, ...(example === undefined ? {} : { examples: [example] }) })
+
+/** A real error body of each status, as Swagger UI's example for it. */
+const errorExample = (statusCode: number, error: string, code: string, message: string): ErrorResponse => ({ statusCode, error, code, message })
 
 /** `POST /datasets/:id/export`: check the whole export, then stream it as JSONL. */
 const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, options) => {
@@ -113,20 +116,29 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
                 'HTTP/1.1 only: an HTTP/1.0 answer has no chunked framing and no trailers, and ends when the connection closes.'
             })
           },
-          content: { 'application/jsonl': { schema: Type.String({ description: 'JSONL' }) } }
+          content: { 'application/jsonl': { schema: Type.String({ description: 'JSONL' }), example: EXPORT_SUCCESS_EXAMPLE } }
         },
-        400: errorResponse('Invalid request: schema violation, malformed JSON, or a dataset id mismatch.'),
-        404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).'),
-        413: errorResponse('Request body over BODY_LIMIT.'),
-        415: errorResponse('Content-Type is not application/json.'),
+        400: errorResponse('Invalid request: schema violation, malformed JSON, or a dataset id mismatch.',
+          errorExample(400, 'Bad Request', 'KEX_VALIDATION_FAILED', `body/format must be one of: ${options.formats.join(', ')}; did you mean openai_chat_jsonl?`)),
+        404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).',
+          errorExample(404, 'Not Found', 'KEX_SPLIT_NOT_FOUND', 'Split Train not found in dataset "Jokes v1" (150621256807): its splits are: train, test (case-sensitive)')),
+        413: errorResponse('Request body over BODY_LIMIT.',
+          errorExample(413, 'Payload Too Large', 'KEX_BODY_TOO_LARGE', 'Request body is larger than the limit of 134217728 bytes (BODY_LIMIT)')),
+        415: errorResponse('Content-Type is not application/json.',
+          errorExample(415, 'Unsupported Media Type', 'KEX_UNSUPPORTED_MEDIA_TYPE', 'The request has no Content-Type header: send the header Content-Type: application/json')),
         422: {
           ...ErrorWithReportSchema,
+          examples: [{
+            ...errorExample(422, 'Unprocessable Entity', 'KEX_THINKING_INSTRUCTIONS_REQUIRED', 'Thinking instructions are required when data_strategy is final_and_intermediate'),
+            run_ids: ['294770595039']
+          }],
           description: 'Data Kiln\'s formatter would reject, checked per run in Kiln\'s order (the first failing run gives the message; run_ids lists them all): ' +
             'missing runs, unresolvable run-config tools, missing or refused thinking instructions, missing or blank thinking data, invalid JSON outputs, ' +
             'mixed tool sets; ' +
             'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report.'
         },
-        503: errorResponse('Too many exports running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.')
+        503: errorResponse('Too many exports running, the service is under pressure, or it is shutting down: retry after Retry-After seconds.',
+          errorExample(503, 'Service Unavailable', 'KEX_TOO_MANY_EXPORTS', '4 exports are already running (MAX_CONCURRENT_EXPORTS): retry later'))
       }
     }
   }, async (request, reply) => {
