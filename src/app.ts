@@ -72,7 +72,8 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
     // Errors before routing (parser, router) answer in our error format too; http-rules checks Host.
     clientErrorHandler,
     frameworkErrors,
-    routerOptions: { maxParamLength: DATASET_ID_MAX_LENGTH }
+    // `/datasets/` and `/datasets/{id}/export/` are the routes without the slash, as people type them.
+    routerOptions: { maxParamLength: DATASET_ID_MAX_LENGTH, ignoreTrailingSlash: true }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Connections past the cap are closed on arrival, so a flood cannot use every file handle.
@@ -89,7 +90,7 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
   await app.register(jsonBody)
   await app.register(limits, config)
   await app.register(auth, { token: config.apiToken })
-  await app.register(swagger)
+  await app.register(swagger, { tokenRequired: config.apiToken !== undefined })
   // The six formats, plus Kiln's later names when FORMAT_ALIASES is on.
   const formats: FormatName[] = [...DATASET_FORMATS, ...(config.formatAliases ? Object.keys(FORMAT_ALIASES) as FormatAlias[] : [])]
   await app.register(metaRoutes, { formats })

@@ -31,10 +31,12 @@ export const ExpectationFailedError = defineError<'KEX_EXPECTATION_FAILED', 417,
   'KEX_EXPECTATION_FAILED', 'Expect: 100-continue is the only expectation supported', 417)
 export const DatasetNotFoundError = defineError<'KEX_DATASET_NOT_FOUND', 404, [string]>('KEX_DATASET_NOT_FOUND', '%s', 404)
 export const RouteNotFoundError = defineError<'KEX_ROUTE_NOT_FOUND', 404, [string, string]>('KEX_ROUTE_NOT_FOUND', 'Route %s %s not found', 404)
+export const MethodNotAllowedError = defineError<'KEX_METHOD_NOT_ALLOWED', 405, [string, string, string]>(
+  'KEX_METHOD_NOT_ALLOWED', '%s %s is not allowed: this route answers %s', 405)
 export const BodyTooLargeError = defineError<'KEX_BODY_TOO_LARGE', 413, [number]>(
   'KEX_BODY_TOO_LARGE', 'Request body is larger than the limit of %d bytes (BODY_LIMIT)', 413)
 export const UnsupportedMediaTypeError = defineError<'KEX_UNSUPPORTED_MEDIA_TYPE', 415, [string]>(
-  'KEX_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type %s: send application/json', 415)
+  'KEX_UNSUPPORTED_MEDIA_TYPE', '%s: send the header Content-Type: application/json', 415)
 export const NestingTooDeepError = defineError<'KEX_NESTING_TOO_DEEP', 400, [string]>('KEX_NESTING_TOO_DEEP', '%s', 400)
 export const InvalidUtf8BodyError = defineError<'KEX_INVALID_UTF8', 400, []>('KEX_INVALID_UTF8', 'Request body is not valid UTF-8', 400)
 export const UnauthorizedError = defineError<'KEX_UNAUTHORIZED', 401, []>(

@@ -21,7 +21,7 @@ function loggerOptions (config: Config, stdoutIsTty: boolean): LoggerOptions {
 /**
  * Run the service from a loaded config: logs (pretty on a terminal, JSON otherwise), the mounted
  * projects, graceful close on SIGTERM/SIGINT, listen. Shared by `npm start` and `kiln-export serve`.
- * Throws ConfigError when KILN_PROJECTS_DIR is not a folder.
+ * Throws ConfigError when KILN_PROJECTS_DIR is not a folder or PORT is already in use.
  */
 export async function startService (config: Config, options: { readonly stdoutIsTty: boolean }): Promise<FastifyInstance> {
   const isFolder = await stat(config.projectsDir).then((s) => s.isDirectory(), () => false)
@@ -51,6 +51,13 @@ export async function startService (config: Config, options: { readonly stdoutIs
   }
   process.on('uncaughtException', onError)
   process.on('unhandledRejection', onError)
-  await app.listen({ port: config.port, host: config.host })
+  try {
+    await app.listen({ port: config.port, host: config.host })
+  } catch (err) {
+    // A busy port is a configuration problem: one line naming PORT, not a stack trace.
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
+    await app.close()
+    throw new ConfigError(`PORT ${config.port} is already in use on ${config.host}: stop the other server, or set PORT to a free port (PORT=0 picks one)`)
+  }
   return app
 }

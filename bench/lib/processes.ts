@@ -3,6 +3,7 @@
  * Each is one node process (no npx/tsx wrapper), so /proc/<pid>/status is the server's own memory.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readdir, rm, symlink } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -17,8 +18,14 @@ export const ROOT_DIR = join(BENCH_DIR, '..')
  * The compiled server lives outside the repository, so that `eslint .` and editors never see it.
  * Every other top-level entry of the repository (node_modules, package.json, data/, examples/, ...)
  * is linked next to it, so that it resolves packages and reads its assets exactly like dist/.
+ * One folder per checkout (keyed by its path): two checkouts benchmarking at once must not
+ * delete or overwrite each other's build.
  */
-const BUILD_ROOT = join(tmpdir(), `kiln-export-bench-build-${process.getuid?.() ?? 0}`)
+export function benchBuildRoot (rootDir: string, uid: number = process.getuid?.() ?? 0): string {
+  const checkout = createHash('sha256').update(rootDir).digest('hex').slice(0, 12)
+  return join(tmpdir(), `kiln-export-bench-build-${uid}-${checkout}`)
+}
+const BUILD_ROOT = benchBuildRoot(ROOT_DIR)
 const NOT_LINKED = new Set(['src', 'dist', 'bench', 'test', 'coverage', 'test-artifacts', '.git'])
 const BUILD_DIR = join(BUILD_ROOT, 'dist')
 

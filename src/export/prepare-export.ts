@@ -1,5 +1,6 @@
 import {
   FormatError,
+  splitNotFoundError,
   createLineChecker,
   createLineFormatter,
   exportFileName,
@@ -85,7 +86,7 @@ export async function prepareExport (
 ): Promise<PreparedExport> {
   const { split } = source
   if (!Object.hasOwn(split.split_contents, params.splitName)) {
-    throw new FormatError('SPLIT_NOT_FOUND', `Split ${params.splitName} not found in dataset`)
+    throw splitNotFoundError(split, params.splitName)
   }
   const ids = split.split_contents[params.splitName] ?? []
   // Small exports are formatted once; larger ones are formatted again while streaming, so the

@@ -31,3 +31,13 @@ export class FormatError extends Error {
     super(message)
   }
 }
+
+/**
+ * Kiln's `Split <name> not found in dataset` (kept as the start, which clients match), then the
+ * fix: the dataset's name and id and the split names it has (split names are case-sensitive).
+ */
+export function splitNotFoundError (split: { readonly id: string, readonly name: string, readonly split_contents: Readonly<Record<string, unknown>> }, splitName: string): FormatError {
+  const names = Object.keys(split.split_contents)
+  const known = names.length === 0 ? 'it has no splits' : `its splits are: ${names.join(', ')} (case-sensitive)`
+  return new FormatError('SPLIT_NOT_FOUND', `Split ${splitName} not found in dataset "${split.name}" (${split.id}): ${known}`)
+}

@@ -1,5 +1,5 @@
 /** Public surface of the pure format core: no HTTP, no disk, no process state. */
-export { FormatError, type FormatErrorCode } from './errors.js'
+export { FormatError, splitNotFoundError, type FormatErrorCode } from './errors.js'
 export { checkExportOptions, createLineChecker, createLineFormatter, exportFileName, kilnToolCallId, type LineFormatterOptions } from './line-formatter.js'
 export { BUILT_IN_TOOLS, runToolIds, toolSetKey } from './kiln-tools.js'
 export {

@@ -35,11 +35,18 @@ function fromKexError (err: { code: string, statusCode?: number, message: string
   return body(err.statusCode ?? 500, err.code, err.message)
 }
 
+/** What is wrong with the request's Content-Type, said once (Fastify's own message names none). */
+function mediaTypeProblem (contentType: string | undefined): string {
+  if (contentType === undefined || contentType.trim() === '') return 'The request has no Content-Type header'
+  const shown = contentType.length > 100 ? `${contentType.slice(0, 100)}...` : contentType
+  return `Content-Type ${JSON.stringify(shown)} is not supported`
+}
+
 /**
  * Turn anything thrown while handling a request into the API's JSON error body. Only errors we
  * know are safe to show keep their message: anything unexpected becomes a bare 500.
  */
-export function toErrorBody (thrown: unknown, bodyLimit: number): ErrorWithReport {
+export function toErrorBody (thrown: unknown, bodyLimit: number, request: { readonly contentType?: string } = {}): ErrorWithReport {
   if (thrown instanceof ValidationReportErrorsError) {
     return { ...body(thrown.statusCode, thrown.code, thrown.message), report: thrown.report }
   }
@@ -73,7 +80,7 @@ export function toErrorBody (thrown: unknown, bodyLimit: number): ErrorWithRepor
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return fromKexError(new BodyTooLargeError(bodyLimit))
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return fromKexError(new UnsupportedMediaTypeError(String(err.message).replace(/^Unsupported Media Type: ?/, '') || 'missing'))
+      return fromKexError(new UnsupportedMediaTypeError(mediaTypeProblem(request.contentType)))
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return fromKexError(new InvalidJsonBodyError('the body is empty'))
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

@@ -112,7 +112,12 @@ function checkOpenai (line: JsonObject, found: Findings): void {
     const calls = message.tool_calls ?? message.function_call
     const { content } = message
     if (calls == null) {
-      if (typeof content !== 'string' || content === '') found.error('OPENAI_MISSING_CONTENT', `${where} has no content (a non-empty string is needed)`)
+      if (typeof content !== 'string' || content === '') {
+        // The usual cause is an empty system_message: say so, the index alone does not.
+        found.error('OPENAI_MISSING_CONTENT', role === 'system'
+          ? `${where} is an empty system message: OpenAI refuses it (send a non-empty system_message)`
+          : `${where} has no content (a non-empty string is needed)`)
+      }
     } else if (content != null && typeof content !== 'string') {
       found.error('OPENAI_MISSING_CONTENT', `${where}.content must be a string or null`)
     }

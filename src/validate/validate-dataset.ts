@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import {
-  FormatError,
   createLineFormatter,
+  splitNotFoundError,
   type DataStrategy,
   type DatasetFormat,
   type FormatErrorCode,
@@ -181,7 +181,7 @@ export async function validateDataset (source: DatasetSource, params: Validation
   const { split } = source
   const { profile, countTokens, signal } = options
   if (params.splitName !== undefined && !Object.hasOwn(split.split_contents, params.splitName)) {
-    throw new FormatError('SPLIT_NOT_FOUND', `Split ${params.splitName} not found in dataset`)
+    throw splitNotFoundError(split, params.splitName)
   }
   const formatLine = createLineFormatter({ ...params, randomToolCallId: options.randomToolCallId })
   const names = params.splitName === undefined ? Object.keys(split.split_contents) : [params.splitName]

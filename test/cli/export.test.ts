@@ -160,7 +160,8 @@ describe('kiln-export export refuses data like the API', () => {
   it('exits 1 with Kiln\'s message for an unknown split name', async () => {
     const { stderr, code, kiln } = await refused(f2, 'unknown_split')
     expect(code).toBe(1)
-    expect(stderr).toBe(`kiln-export: ${kiln.message}\n  code: KEX_SPLIT_NOT_FOUND\n`)
+    // Kiln's message first, then the dataset and its split names.
+    expect(stderr).toMatch(new RegExp(`^kiln-export: ${kiln.message} "[^"]*" \\(\\d+\\): its splits are: .*\n  code: KEX_SPLIT_NOT_FOUND\n$`))
   })
 
   it('exits 2 for a format Kiln does not know, listing the formats', async () => {

@@ -18,6 +18,7 @@ const CONFIG_KEYS = Object.keys(ConfigSchema.properties)
 
 interface ComposeVolume { type?: string, source?: string, target?: string, read_only?: boolean }
 interface ComposeService {
+  ports?: Array<string | { host_ip?: string, published?: string | number, target?: number }>
   environment?: Record<string, string | number | boolean | null> | string[]
   volumes?: Array<string | ComposeVolume>
 }
@@ -64,6 +65,25 @@ function projectsMountProblem (text: string): string | undefined {
   return mounts[0]?.read_only === true ? undefined : `${projectsDir} is mounted read-write`
 }
 
+/** Environment values that take a host variable as they are (`${NAME}` or `${NAME:-}`), by variable. */
+function passedThrough (text: string): string[] {
+  return Object.entries(environment(composeService(text)))
+    .filter(([name, value]) => value === `\${${name}}` || value === `\${${name}:-}`)
+    .map(([name]) => name)
+}
+
+/** Host addresses the service's ports are published on, with compose defaults substituted. */
+function publishedHosts (text: string, env: Record<string, string> = {}): string[] {
+  const substitute = (value: string): string =>
+    value.replace(/\$\{(\w+)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => env[name] ?? fallback ?? '')
+  return (composeService(text).ports ?? []).map((port) => {
+    if (typeof port !== 'string') return port.host_ip ?? '0.0.0.0'
+    const parts = substitute(port).split(':')
+    // `container`, `host:container` (every interface) or `ip:host:container`.
+    return parts.length === 3 ? parts[0] ?? '' : '0.0.0.0'
+  })
+}
+
 const ofKeyword = (stage: readonly DockerInstruction[], keyword: string): DockerInstruction[] => stage.filter((i) => i.keyword === keyword)
 
 /** ENV names of the runtime stage that are neither configuration variables nor NODE_ENV. */
@@ -90,6 +110,18 @@ describe('docker-compose.yml', () => {
   it('sets only environment variables the service reads (keys of ConfigSchema)', () => {
     expect(Object.keys(environment(composeService(COMPOSE_TEXT))).length).toBeGreaterThan(0)
     expect(unknownComposeVariables(COMPOSE_TEXT)).toEqual([])
+  })
+
+  it('passes API_TOKEN through from the host, so `API_TOKEN=... docker compose up` requires it', () => {
+    expect(passedThrough(COMPOSE_TEXT)).toContain('API_TOKEN')
+    expect(passedThrough(COMPOSE_TEXT.replace(/^\s*API_TOKEN:.*$/m, ''))).not.toContain('API_TOKEN')
+  })
+
+  it('publishes the port on 127.0.0.1 unless KILN_EXPORT_BIND opts in, on host port KILN_EXPORT_PORT', () => {
+    expect(publishedHosts(COMPOSE_TEXT)).toEqual(['127.0.0.1'])
+    expect(publishedHosts(COMPOSE_TEXT, { KILN_EXPORT_BIND: '0.0.0.0' })).toEqual(['0.0.0.0'])
+    expect(publishedHosts('services:\n  kiln-export:\n    ports:\n      - "3000:3000"\n')).toEqual(['0.0.0.0'])
+    expect(COMPOSE_TEXT).toMatch(/\$\{KILN_EXPORT_PORT:-3000\}:3000/)
   })
 
   it('mounts the Kiln projects read-only at the path KILN_PROJECTS_DIR points to', () => {

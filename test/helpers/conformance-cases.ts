@@ -63,7 +63,9 @@ export function describeConformance (fixture: Fixture, send: SendCase): void {
           case 'unknown_split':
             expect(response.status).toBe(404)
             expect(body.code).toBe('KEX_SPLIT_NOT_FOUND')
-            expect(body.message).toBe(kiln.message)
+            // Kiln's message first, then our hint (the dataset and its split names).
+            expect(body.message.startsWith(kiln.message)).toBe(true)
+            expect(body.message).toContain('its splits are: ')
             break
           case 'unsupported_format':
             expect(response.status).toBe(400)

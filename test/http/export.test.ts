@@ -126,11 +126,16 @@ describe('export errors', () => {
     expect(response.status).toBe(200)
   })
 
-  it('answers 404 with Kiln\'s message for an unknown split name', async () => {
+  it('answers 404 for an unknown split name: Kiln\'s message, then the dataset and its split names', async () => {
     const { client } = await startServer()
     const response = await postJson(client, PATH, inlineBody([kilnRun('1')], { split_name: 'Train' }))
     expect(response.status).toBe(404)
-    expect(response.json()).toMatchObject({ code: 'KEX_SPLIT_NOT_FOUND', message: 'Split Train not found in dataset' })
+    expect(response.json()).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      code: 'KEX_SPLIT_NOT_FOUND',
+      message: 'Split Train not found in dataset "Test split" (100000000001): its splits are: train (case-sensitive)'
+    })
   })
 
   it('refuses a body whose dataset_split id differs from the URL', async () => {

@@ -108,7 +108,7 @@ describe('POST /datasets/:id/validate', () => {
     const profile = await postJson(client, path, { ...EXAMPLE_BODY, provider_profile: 'anthropic' })
     expect(profile.json()).toMatchObject({ statusCode: 400, message: 'body/provider_profile must be one of: openai, vertex_gemini, huggingface' })
     const split = await postJson(client, path, { ...EXAMPLE_BODY, split_name: 'Train' })
-    expect(split.json()).toMatchObject({ statusCode: 404, code: 'KEX_SPLIT_NOT_FOUND', message: 'Split Train not found in dataset' })
+    expect(split.json()).toMatchObject({ statusCode: 404, code: 'KEX_SPLIT_NOT_FOUND', message: 'Split Train not found in dataset "Jokes v1" (150621256807): its splits are: train, test (case-sensitive)' })
     const dataset = await postJson(client, '/datasets/404404404404/validate', EXAMPLE_BODY)
     expect(dataset.json()).toMatchObject({ statusCode: 404, code: 'KEX_DATASET_NOT_FOUND' })
     // What Kiln refuses per run is a data problem of the report, as in the export (422 there).

@@ -68,6 +68,11 @@ describe('the OpenAI rules', () => {
     expect(codes('openai', line)).toEqual(['OPENAI_TOOL_CALL_ID_MISSING', 'OPENAI_INVALID_TOOLS'])
   })
 
+  it('name an empty system message as such (OpenAI refuses it)', () => {
+    const line = { messages: [{ role: 'system', content: '' }, { role: 'user', content: 'I' }, { role: 'assistant', content: 'F' }] }
+    expect(checkProviderLine('openai', line)).toEqual([{ code: 'OPENAI_MISSING_CONTENT', severity: 'error', message: 'messages[0] is an empty system message: OpenAI refuses it (send a non-empty system_message)' }])
+  })
+
   it('report a code once per line, at its first place', () => {
     const line = { messages: [{ role: 'user', content: '' }, { role: 'user', content: '' }, { role: 'assistant', content: 'F' }] }
     expect(checkProviderLine('openai', line)).toEqual([{ code: 'OPENAI_MISSING_CONTENT', severity: 'error', message: 'messages[0] has no content (a non-empty string is needed)' }])

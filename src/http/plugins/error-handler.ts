@@ -1,6 +1,6 @@
 import { type FastifyReply, type FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { RETRY_AFTER_SECONDS, RouteNotFoundError } from '../../errors.js'
+import { MethodNotAllowedError, RETRY_AFTER_SECONDS, RouteNotFoundError } from '../../errors.js'
 import { toErrorBody } from '../error-body.js'
 import { dropJsonlHeaders } from '../jsonl-reply.js'
 import { redactUrl } from '../log-redaction.js'
@@ -35,8 +35,19 @@ function logOutcome (err: unknown, request: FastifyRequest, reply: FastifyReply,
  * @see https://fastify.dev/docs/latest/Reference/Server/#seterrorhandler
  */
 export default fp(async (app, options: { bodyLimit: number }) => {
+  // The routes by path pattern, to answer a known path with the wrong method 405 + Allow, not 404.
+  const routes: Array<{ pattern: RegExp, methods: Set<string> }> = []
+  app.addHook('onRoute', (route) => {
+    const source = route.url.replace(/\/+$/, '').split('/').map((part) =>
+      part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/')
+    const pattern = new RegExp(`^${source}/?$`)
+    let entry = routes.find((r) => r.pattern.source === pattern.source)
+    if (entry === undefined) routes.push(entry = { pattern, methods: new Set() })
+    for (const method of [route.method].flat()) entry.methods.add(method)
+  })
+
   app.setErrorHandler((err, request, reply) => {
-    const response = toErrorBody(err, options.bodyLimit)
+    const response = toErrorBody(err, options.bodyLimit, { contentType: request.headers['content-type'] })
     logOutcome(err, request, reply, response)
     // Load, not a fault: a hint of when to come back.
     if (response.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
@@ -50,7 +61,13 @@ export default fp(async (app, options: { bodyLimit: number }) => {
     return reply.status(response.statusCode).type('application/json; charset=utf-8').send(response)
   })
   app.setNotFoundHandler((request, reply) => {
-    const response = toErrorBody(new RouteNotFoundError(request.method, request.url.split('?')[0] ?? ''), options.bodyLimit)
+    const path = request.url.split('?')[0] ?? ''
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]))].sort()
+    if (allowed.length > 0) {
+      const response = toErrorBody(new MethodNotAllowedError(request.method, path, allowed.join(', ')), options.bodyLimit)
+      return reply.status(405).header('allow', allowed.join(', ')).send(response)
+    }
+    const response = toErrorBody(new RouteNotFoundError(request.method, path), options.bodyLimit)
     return reply.status(404).send(response)
   })
 }, { name: 'error-handler' })

@@ -17,7 +17,7 @@ export const OPENAPI_INFO = {
  * Swagger UI at /docs where a person can try an export.
  * @see https://github.com/fastify/fastify-swagger
  */
-export default fp(async (app) => {
+export default fp(async (app, options: { tokenRequired?: boolean }) => {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -32,7 +32,8 @@ export default fp(async (app) => {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'Required on every route but /health and /ready when the service runs with API_TOKEN set.' }
         }
       },
-      security: [{ bearerAuth: [] }]
+      // Operations require the token (Swagger UI's lock icon) only when API_TOKEN is set.
+      ...(options.tokenRequired === true ? { security: [{ bearerAuth: [] }] } : {})
     },
     hideUntagged: true
   })

@@ -1,15 +1,15 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DatasetNotFoundError, ValidationReportErrorsError, listedProblem } from '../../errors.js'
+import { ValidationReportErrorsError, listedProblem } from '../../errors.js'
 import { prepareExport, type ExportParams, type ExportTuning } from '../../export/prepare-export.js'
 import { resolveFormat } from '../../format/index.js'
 import { type DatasetCatalog } from '../../source/types.js'
 import { PROVIDER_PROFILES, type ValidationReport } from '../../validate/index.js'
 import { createDatasetValidator } from '../../dataset-validator.js'
 import { sendJsonl } from '../jsonl-reply.js'
-import { resolveSource } from '../resolve-source.js'
-import { ErrorResponseSchema, ErrorWithReportSchema } from '../schemas/error-response.js'
-import { DatasetParamsSchema, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
+import { datasetNotFound, resolveSource } from '../resolve-source.js'
+import { ErrorResponseSchema, ErrorWithReportSchema, type ErrorResponse } from '../schemas/error-response.js'
+import { DatasetParamsSchema, EXPORT_SUCCESS_EXAMPLE, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
 
 /** Options of the datasets routes. */
 export interface DatasetRoutesOptions {
@@ -72,7 +72,10 @@ const ProjectProblemSchema = Type.Object({
   message: Type.String({ description: 'What is wrong and how to fix it.' })
 }, { description: 'A file of a mounted project that cannot be used (the dataset splits that need it are left out of the list), or a dataset split id found in several files.' })
 
-const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
+const errorResponse = (description: string, example?: ErrorResponse) => ({ ...ErrorResponseSchema, description, ...(example === undefined ? {} : { examples: [example] }) })
+
+/** A real error body of each status, as Swagger UI's example for it. */
+const errorExample = (statusCode: number, error: string, code: string, message: string): ErrorResponse => ({ statusCode, error, code, message })
 const AMBIGUOUS_409 = 'The dataset split id is in more than one split file under KILN_PROJECTS_DIR (a copied project or folder): KEX_DATASET_AMBIGUOUS, naming them.'
 const PROJECT_FILE_422 = 'A file the dataset split needs (its dataset_split.kiln, task.kiln or project.kiln) cannot be used: not a regular file, ' +
   'over MAX_KILN_FILE_BYTES, or not a valid Kiln file (KEX_KILN_FILE_*; the message names the file).'
@@ -117,7 +120,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
     }
   }, async (request) => {
     const summary = await catalog?.describe(request.params.id)
-    if (summary === undefined) throw new DatasetNotFoundError(`Dataset split ${request.params.id} not found in the mounted Kiln projects`)
+    if (summary === undefined) throw await datasetNotFound(request.params.id, catalog, false)
     return summary
   })
 
@@ -146,15 +149,23 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
                 'HTTP/1.1 only: an HTTP/1.0 answer has no chunked framing and no trailers, and ends when the connection closes.'
             })
           },
-          content: { 'application/jsonl': { schema: Type.String({ description: 'JSONL' }) } }
+          content: { 'application/jsonl': { schema: Type.String({ description: 'JSONL' }), example: EXPORT_SUCCESS_EXAMPLE } }
         },
-        400: errorResponse('Invalid request: schema violation, malformed JSON, JSON nested deeper than 1000 levels, or a dataset id mismatch.'),
-        404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).'),
+        400: errorResponse('Invalid request: schema violation, malformed JSON, JSON nested deeper than 1000 levels, or a dataset id mismatch.',
+          errorExample(400, 'Bad Request', 'KEX_VALIDATION_FAILED', `body/format must be one of: ${options.formats.join(', ')}; did you mean openai_chat_jsonl?`)),
+        404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).',
+          errorExample(404, 'Not Found', 'KEX_SPLIT_NOT_FOUND', 'Split Train not found in dataset "Jokes v1" (150621256807): its splits are: train, test (case-sensitive)')),
         409: errorResponse(AMBIGUOUS_409),
-        413: errorResponse('Request body over BODY_LIMIT.'),
-        415: errorResponse('Content-Type is not application/json.'),
+        413: errorResponse('Request body over BODY_LIMIT.',
+          errorExample(413, 'Payload Too Large', 'KEX_BODY_TOO_LARGE', 'Request body is larger than the limit of 134217728 bytes (BODY_LIMIT)')),
+        415: errorResponse('Content-Type is not application/json.',
+          errorExample(415, 'Unsupported Media Type', 'KEX_UNSUPPORTED_MEDIA_TYPE', 'The request has no Content-Type header: send the header Content-Type: application/json')),
         422: {
           ...ErrorWithReportSchema,
+          examples: [{
+            ...errorExample(422, 'Unprocessable Entity', 'KEX_THINKING_INSTRUCTIONS_REQUIRED', 'Thinking instructions are required when data_strategy is final_and_intermediate'),
+            run_ids: ['294770595039']
+          }],
           description: 'Data Kiln\'s formatter would reject, checked per run in Kiln\'s order (the first failing run gives the message; run_ids lists them all): ' +
             'missing runs, unresolvable run-config tools, missing or refused thinking instructions, missing or blank thinking data, invalid JSON outputs, ' +
             'mixed tool sets; ' +
@@ -163,7 +174,8 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         },
         503: errorResponse('Retry after Retry-After seconds: too many exports running (KEX_TOO_MANY_EXPORTS), the service under pressure (KEX_OVERLOADED) ' +
           'or out of file handles (KEX_OUT_OF_FILE_HANDLES), shutting down (KEX_SHUTTING_DOWN), or the export still checking at EXPORT_DEADLINE_MS (KEX_EXPORT_DEADLINE). ' +
-          'A stream stopped after its headers (past EXPORT_DEADLINE_MS, or too slow a reader while other exports wait) is cut instead, without its final chunk and trailers.')
+          'A stream stopped after its headers (past EXPORT_DEADLINE_MS, or too slow a reader while other exports wait) is cut instead, without its final chunk and trailers.',
+        errorExample(503, 'Service Unavailable', 'KEX_TOO_MANY_EXPORTS', '4 exports are already running (MAX_CONCURRENT_EXPORTS): retry later'))
       }
     }
   }, async (request, reply) => {

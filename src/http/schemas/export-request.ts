@@ -52,6 +52,10 @@ export const INLINE_EXAMPLE = {
   ]
 }
 
+/** The first line of MOUNTED_EXAMPLE's export (a test checks it is): Swagger UI's success example. */
+export const EXPORT_SUCCESS_EXAMPLE =
+  '{"messages": [{"role": "system", "content": "Write a one-line joke about the topic."}, {"role": "user", "content": "bakery"}, {"role": "user", "content": "Brainstorm three angles first."}, {"role": "assistant", "content": "Bread puns: rise, knead, loaf. \'Kneaded\' = \'needed\'."}, {"role": "user", "content": "Considering the above, return a final result."}, {"role": "assistant", "content": "{\\"setup\\": \\"Why did the baker go to therapy?\\", \\"punchline\\": \\"He kneaded it.\\"}"}]}\n'
+
 /** An OpenAI function (tool) definition, sent with each example of the formats that carry tools. */
 const ToolDefinitionSchema = Type.Object({
   type: Type.Optional(Type.Literal('function')),
@@ -73,8 +77,8 @@ export function exportRequestProperties (formats: readonly FormatName[]) {
     data_strategy: Type.Optional(Type.Enum(DATA_STRATEGIES, {
       type: 'string',
       default: 'final_only',
-      description: 'final_only: system, user, answer. final_and_intermediate: adds the chain-of-thought turns (Kiln\'s seed layout) for runs ' +
-        'with thinking data. final_and_intermediate_r1_compatible: one assistant message "<think>\\n{thinking}\\n</think>\\n\\n{answer}"; every run ' +
+      description: `One of: ${DATA_STRATEGIES.join(', ')}. ` + 'final_only: system, user, answer. final_and_intermediate: adds the chain-of-thought turns (Kiln\'s seed layout) for runs ' +
+        'with thinking data. final_and_intermediate_r1_compatible: one assistant message `"<think>\\n{thinking}\\n</think>\\n\\n{answer}"` (the tags are literal text); every run ' +
         'needs non-blank thinking, thinking instructions are refused, and the three formats that parse the answer always refuse it (as Kiln does). ' +
         'two_message_cot: one user message with the input in <user_input> tags and the thinking instructions, then the thinking, the final-answer ' +
         'prompt and the answer; every run needs thinking data and thinking_instructions must not be null. Kiln checks each run in split order, ' +
@@ -107,7 +111,11 @@ export function exportRequestSchema (formats: readonly FormatName[]) {
   return Type.Object(exportRequestProperties(formats), {
     additionalProperties: false,
     description: 'Export parameters, plus dataset_split and task_runs for an inline export. Without them the dataset is looked up in the mounted Kiln projects.',
-    examples: [MOUNTED_EXAMPLE, INLINE_EXAMPLE]
+    // Named examples (Swagger UI's drop-down shows the names), not example1/example2.
+    'x-examples': {
+      mounted_example_project: { summary: 'Mounted: the example project\'s train split (Jokes v1), with chain of thought', value: MOUNTED_EXAMPLE },
+      inline_support_replies: { summary: 'Inline: two support replies sent in the body', value: INLINE_EXAMPLE }
+    }
   })
 }
 
