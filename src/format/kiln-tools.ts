@@ -89,5 +89,16 @@ export function runToolDefinitions (run: TaskRunData): readonly ToolDefinition[]
       `Failed to get tool definition for tool ID ${list}: only Kiln's built-in tools (${Object.keys(BUILT_IN_TOOLS).join(', ')}) ` +
       'are resolved here. Send the definitions in the request\'s "tools" array (OpenAI function definitions), which then apply to every line.')
   }
-  return ids.map((id) => BUILT_IN_TOOLS[id] as ToolDefinition)
+  // One list per tool set, so that its conversion for the line is done once (training-chat.ts).
+  const key = ids.join('\n')
+  let definitions = definitionLists.get(key)
+  if (definitions === undefined) {
+    definitions = ids.map((id) => BUILT_IN_TOOLS[id] as ToolDefinition)
+    if (definitionLists.size < MAX_TOOL_SETS) definitionLists.set(key, definitions)
+  }
+  return definitions
 }
+
+/** Tool sets remembered (a split normally has one; more is refused as mixed). */
+const MAX_TOOL_SETS = 64
+const definitionLists = new Map<string, readonly ToolDefinition[]>()

@@ -107,7 +107,21 @@ export function trainingChatFromData (data: TrainingData, toolMessages: readonly
 /** The tool definitions of a run's lines: the request's, else (when asked) the run config's, else none. */
 function toolsOf (run: TaskRunData, options: TrainingChatOptions): readonly PyDumpable[] | null {
   const definitions = options.tools ?? (options.runTools === true ? runToolDefinitions(run) : null)
-  return definitions != null && definitions.length > 0 ? definitions.map(fromJsJson) : null
+  return definitions != null && definitions.length > 0 ? convertedTools(definitions) : null
+}
+
+/**
+ * The same definitions go on every line (the request's, or a built-in tool's): convert each list
+ * once, not once per run. The result is only read (dumped or copied), never changed.
+ */
+const converted = new WeakMap<readonly unknown[], readonly PyDumpable[]>()
+function convertedTools (definitions: readonly unknown[]): readonly PyDumpable[] {
+  let result = converted.get(definitions)
+  if (result === undefined) {
+    result = definitions.map(fromJsJson)
+    converted.set(definitions, result)
+  }
+  return result
 }
 
 /**

@@ -4,8 +4,8 @@ import { runInNewContext } from 'node:vm'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { KilnProjects } from '../../src/source/kiln-project.js'
-import { type DatasetCatalog } from '../../src/source/types.js'
 import { inlineBody, kilnRun, kilnSplit } from '../helpers/kiln-data.js'
+import { wrappedCatalog } from '../helpers/faulty-catalog.js'
 import { makeKilnProject } from '../helpers/kiln-project.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 
@@ -53,25 +53,13 @@ describe('a client that disconnects mid-export', () => {
     const ids = Array.from({ length: 3000 }, (_, i) => String(500000 + i))
     for (const id of ids) await project.writeRun(id, { output: 'x'.repeat(2000) })
     await project.writeSplit('900000000001', { train: ids })
-    const inner = new KilnProjects(project.root)
     let batchesRead = 0
-    const catalog: DatasetCatalog = {
-      list: () => inner.list(),
-      describe: (id) => inner.describe(id),
-      async find (id) {
-        const source = await inner.find(id)
-        if (source === undefined) return undefined
-        return {
-          split: source.split,
-          async * runs (runIds, signal) {
-            for await (const batch of source.runs(runIds, signal)) {
-              batchesRead++
-              yield batch
-            }
-          }
-        }
+    const catalog = wrappedCatalog(new KilnProjects(project.root), async function * (source, runIds, signal) {
+      for await (const batch of source.runs(runIds, signal)) {
+        batchesRead++
+        yield batch
       }
-    }
+    })
     // A small buffer forces the streaming pass to read the runs again, so there is work to stop.
     const server = await startServer({}, { catalog, exportTuning: { bufferBytes: 64 * 1024 } })
     const received = await abortAfterFirstChunk(server, '/datasets/900000000001/export', { split_name: 'train', format: 'openai_chat_jsonl', system_message: 'S' })

@@ -4,6 +4,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { KilnProjects } from '../../src/source/kiln-project.js'
 import { type DatasetCatalog } from '../../src/source/types.js'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
+import { wrappedCatalog } from '../helpers/faulty-catalog.js'
 import { makeKilnProject } from '../helpers/kiln-project.js'
 import { capturingLogger, ERROR_LEVEL, type LogLine } from '../helpers/logs.js'
 import { rawRequest } from '../helpers/raw-http.js'
@@ -34,25 +35,13 @@ async function heldCatalog (): Promise<{ catalog: DatasetCatalog, entered: Promi
   const project = await makeKilnProject()
   await project.writeRun('1')
   await project.writeSplit('900000000001', { train: ['1'] })
-  const inner = new KilnProjects(project.root)
   let enter = (): void => {}
   const entered = new Promise<void>((resolve) => { enter = resolve })
-  const catalog: DatasetCatalog = {
-    list: () => inner.list(),
-    describe: (id) => inner.describe(id),
-    async find (id) {
-      const source = await inner.find(id)
-      if (source === undefined) return undefined
-      return {
-        split: source.split,
-        async * runs (ids, signal) {
-          enter()
-          await new Promise((resolve) => signal?.addEventListener('abort', resolve, { once: true }))
-          yield * source.runs(ids, signal)
-        }
-      }
-    }
-  }
+  const catalog = wrappedCatalog(new KilnProjects(project.root), async function * (source, ids, signal) {
+    enter()
+    await new Promise((resolve) => signal?.addEventListener('abort', resolve, { once: true }))
+    yield * source.runs(ids, signal)
+  })
   return { catalog, entered }
 }
 
