@@ -1,5 +1,6 @@
 import { chatMessages, message } from './chat-messages.js'
-import { DATA_STRATEGIES, type FormatGenerator } from './types.js'
+import { DATA_STRATEGIES } from './strategies.js'
+import { type FormatGenerator } from './types.js'
 
 /** `huggingface_chat_template_jsonl`: the OpenAI chat messages under `"conversations"`. */
 export const huggingfaceChatTemplate: FormatGenerator = {
@@ -7,5 +8,7 @@ export const huggingfaceChatTemplate: FormatGenerator = {
   parsesOutput: false,
   strategies: DATA_STRATEGIES,
   carriesTools: false,
+  lineShape: 'huggingface_conversations',
+  defaultProfile: 'huggingface',
   generate: (chat) => ({ conversations: chatMessages(chat, message('assistant', chat.finalPrefix + chat.finalOutput)) })
 }

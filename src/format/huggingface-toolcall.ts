@@ -1,7 +1,8 @@
 import { chatMessages } from './chat-messages.js'
 import { parseAnswer } from './parse-output.js'
 import { TOOL_CALL_INVALID_JSON } from './openai-toolcall.js'
-import { DATA_STRATEGIES, type FormatGenerator } from './types.js'
+import { DATA_STRATEGIES } from './strategies.js'
+import { type FormatGenerator } from './types.js'
 
 /**
  * `huggingface_chat_template_toolcall_jsonl`: the final answer is a tool call whose `arguments`
@@ -13,6 +14,8 @@ export const huggingfaceToolcall: FormatGenerator = {
   parsesOutput: true,
   strategies: DATA_STRATEGIES,
   carriesTools: false,
+  lineShape: 'huggingface_conversations',
+  defaultProfile: 'huggingface',
   generate: (chat, context) => {
     const value = parseAnswer(chat, (pythonError) => `${TOOL_CALL_INVALID_JSON}: ${pythonError}`)
     const toolCall = {

@@ -2,12 +2,18 @@
 export { FormatError, splitNotFoundError, type FormatErrorCode } from './errors.js'
 export { checkExportOptions, createLineChecker, createLineFormatter, exportFileName, kilnToolCallId, type LineFormatterOptions } from './line-formatter.js'
 export { BUILT_IN_TOOLS, runToolIds, toolSetKey } from './kiln-tools.js'
+export { DATA_STRATEGIES, STRATEGIES, isDataStrategy, type DataStrategy, type StrategyFacts } from './strategies.js'
 export {
+  COT_FINAL_ANSWER_PROMPT,
   R1_INSTRUCTIONS_NOT_SUPPORTED,
   R1_THINKING_DATA_REQUIRED,
   TWO_MESSAGE_COT_INSTRUCTIONS_REQUIRED,
   THINKING_DATA_REQUIRED,
+  THINKING_INSTRUCTIONS_REQUIRED,
   buildTrainingChat,
+  buildTrainingData,
+  hasThinkingTrainingData,
+  supportsCot,
   thinkingTrainingData,
   toolMessagesOf,
   trainingChatFromData,
@@ -15,17 +21,11 @@ export {
 } from './training-chat.js'
 export { DATASET_FORMATS, FORMATS, FORMAT_ALIASES, FORMAT_NAMES, isDatasetFormat, resolveFormat, type DatasetFormat, type FormatAlias } from './registry.js'
 export {
-  COT_FINAL_ANSWER_PROMPT,
-  THINKING_INSTRUCTIONS_REQUIRED,
-  buildTrainingData,
-  hasThinkingTrainingData,
-  supportsCot
-} from './training-data.js'
-export {
-  DATA_STRATEGIES,
+  PROVIDER_PROFILES,
   type ChatMessage,
-  type DataStrategy,
   type DatasetSplitData,
+  type LineShape,
+  type ProviderProfileName,
   type RunIdList,
   type FormatGenerator,
   type TaskRunData,

@@ -3,7 +3,8 @@ import { FormatError } from './errors.js'
 import { PythonJsonValueError, UnencodableStringError, checkPythonJsonDumpable, dumpPythonJson, type PyDumpable } from './python-json.js'
 import { FORMATS, type DatasetFormat } from './registry.js'
 import { buildTrainingChat, type TrainingChatOptions } from './training-chat.js'
-import { type DataStrategy, type GenerateContext, type TaskRunData } from './types.js'
+import { STRATEGIES, isDataStrategy } from './strategies.js'
+import { type GenerateContext, type TaskRunData } from './types.js'
 
 /** Everything that decides how runs become lines. */
 export interface LineFormatterOptions extends TrainingChatOptions {
@@ -71,11 +72,11 @@ function lineFunction (options: LineFormatterOptions, finish: (value: PyDumpable
   }
 }
 
-/** Strategies whose file name ends in `cot` (Kiln's THINKING_DATA_STRATEGIES). */
-const THINKING_STRATEGIES: ReadonlySet<string> = new Set<DataStrategy>(['final_and_intermediate', 'final_and_intermediate_r1_compatible', 'two_message_cot'])
-
-/** Kiln's download file name: `<dataset name> -- split-<split> -- format-<format> -- <cot|no-cot>.jsonl`. */
+/**
+ * Kiln's download file name: `<dataset name> -- split-<split> -- format-<format> -- <cot|no-cot>.jsonl`
+ * (a name that is no strategy gets `no-cot`, as in Kiln).
+ */
 export function exportFileName (datasetName: string, splitName: string, format: string, dataStrategy: string): string {
-  const cot = THINKING_STRATEGIES.has(dataStrategy) ? 'cot' : 'no-cot'
+  const cot = isDataStrategy(dataStrategy) ? STRATEGIES[dataStrategy].fileNamePart : 'no-cot'
   return `${datasetName} -- split-${splitName} -- format-${format} -- ${cot}.jsonl`
 }

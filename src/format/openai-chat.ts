@@ -1,6 +1,6 @@
 import { message, openaiLine } from './chat-messages.js'
+import { DATA_STRATEGIES } from './strategies.js'
 import { type FormatGenerator } from './types.js'
-import { DATA_STRATEGIES } from './types.js'
 
 /** `openai_chat_jsonl`: `{"messages": [...]}` with the final output passed through verbatim. */
 export const openaiChat: FormatGenerator = {
@@ -8,5 +8,7 @@ export const openaiChat: FormatGenerator = {
   parsesOutput: false,
   strategies: DATA_STRATEGIES,
   carriesTools: true,
+  lineShape: 'openai_messages',
+  defaultProfile: 'openai',
   generate: (chat) => openaiLine(chat, message('assistant', chat.finalPrefix + chat.finalOutput))
 }

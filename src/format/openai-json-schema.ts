@@ -1,7 +1,8 @@
 import { message, openaiLine } from './chat-messages.js'
 import { parseAnswer, quoteOutput } from './parse-output.js'
 import { dumpPythonJson } from './python-json.js'
-import { DATA_STRATEGIES, type FormatGenerator } from './types.js'
+import { DATA_STRATEGIES } from './strategies.js'
+import { type FormatGenerator } from './types.js'
 
 /**
  * `openai_chat_json_schema_jsonl`: like OpenAI chat, but the final output is parsed and
@@ -12,6 +13,8 @@ export const openaiJsonSchema: FormatGenerator = {
   parsesOutput: true,
   strategies: DATA_STRATEGIES,
   carriesTools: true,
+  lineShape: 'openai_messages',
+  defaultProfile: 'openai',
   generate: (chat) => {
     const value = parseAnswer(
       chat,

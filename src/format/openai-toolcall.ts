@@ -1,7 +1,8 @@
 import { openaiLine } from './chat-messages.js'
 import { parseAnswer } from './parse-output.js'
 import { dumpPythonJson } from './python-json.js'
-import { DATA_STRATEGIES, type FormatGenerator } from './types.js'
+import { DATA_STRATEGIES } from './strategies.js'
+import { type FormatGenerator } from './types.js'
 
 /** Kiln's tool-call error text, typo ("in for") included: clients may match on it. */
 export const TOOL_CALL_INVALID_JSON = 'Invalid JSON in for tool call'
@@ -15,6 +16,8 @@ export const openaiToolcall: FormatGenerator = {
   parsesOutput: true,
   strategies: DATA_STRATEGIES,
   carriesTools: true,
+  lineShape: 'openai_messages',
+  defaultProfile: 'openai',
   generate: (chat) => {
     const value = parseAnswer(chat, (pythonError) => `${TOOL_CALL_INVALID_JSON}: ${pythonError}`)
     const toolCall = {

@@ -2,8 +2,70 @@ import { FormatError } from './errors.js'
 import { fromJsJson } from './js-json.js'
 import { runToolDefinitions } from './kiln-tools.js'
 import { type PyDumpable } from './python-json.js'
-import { COT_FINAL_ANSWER_PROMPT, buildTrainingData, supportsCot } from './training-data.js'
-import { type ChatMessage, type DataStrategy, type TaskRunData, type TraceMessage, type TrainingChat, type TrainingData } from './types.js'
+import { type DataStrategy } from './strategies.js'
+import { type ChatMessage, type TaskRunData, type TraceMessage, type TrainingChat, type TrainingData } from './types.js'
+
+/*
+ * One run becomes one format-neutral training example here (Kiln's ModelTrainingData and chat
+ * formatter): the repaired output wins, thinking turns per data strategy, trace tool calls, and
+ * every refusal Kiln makes, in Kiln's order. Generators only shape the result into lines.
+ */
+
+/**
+ * The final-answer prompt Kiln inserts after the thinking turn (verbatim, no trailing newline).
+ * @see https://github.com/Kiln-AI/Kiln/blob/82b6a7fbc6f436c714b6f99723cfd1c812190936/libs/core/kiln_ai/adapters/model_adapters/base_adapter.py
+ */
+export const COT_FINAL_ANSWER_PROMPT = 'Considering the above, return a final result.'
+
+/** Kiln's message when a thinking run meets a missing or empty thinking instruction. */
+export const THINKING_INSTRUCTIONS_REQUIRED =
+  'Thinking instructions are required when data_strategy is final_and_intermediate'
+
+/** The per-export settings the seed strategies read (buildTrainingData). */
+export type TrainingDataOptions = Pick<TrainingChatOptions, 'systemMessage' | 'thinkingInstructions' | 'dataStrategy'>
+
+/**
+ * Kiln's `has_thinking_training_data()` at the seed: key presence only, so `{"reasoning": ""}` counts
+ * (spec section 4; upstream changed this in May 2025).
+ */
+export function hasThinkingTrainingData (run: TaskRunData): boolean {
+  const io = run.intermediate_outputs
+  return io != null && (Object.hasOwn(io, 'chain_of_thought') || Object.hasOwn(io, 'reasoning'))
+}
+
+/** Kiln's `build_training_data`: repaired output wins; thinking only for `final_and_intermediate`. */
+export function buildTrainingData (run: TaskRunData, options: TrainingDataOptions): TrainingData {
+  const finalOutput = run.repaired_output != null ? run.repaired_output.output : run.output.output
+  let thinking: string | null = null
+  let thinkingFinalAnswerPrompt: string | null = null
+  const io = run.intermediate_outputs
+  if (options.dataStrategy === 'final_and_intermediate' && io != null && hasThinkingTrainingData(run)) {
+    // Python's `get("reasoning") or get("chain_of_thought")`: an empty reasoning falls through.
+    thinking = (io.reasoning || io.chain_of_thought) ?? null
+    thinkingFinalAnswerPrompt = COT_FINAL_ANSWER_PROMPT
+    // `not thinking_instructions`: None and "" are both refused, but only for runs with thinking data.
+    if (!options.thinkingInstructions) {
+      throw new FormatError('THINKING_INSTRUCTIONS_REQUIRED', THINKING_INSTRUCTIONS_REQUIRED, run.id)
+    }
+  }
+  return {
+    input: run.input,
+    systemMessage: options.systemMessage,
+    finalOutput,
+    thinking,
+    thinkingInstructions: options.thinkingInstructions,
+    thinkingFinalAnswerPrompt
+  }
+}
+
+/** Kiln's `supports_cot()`: all three COT fields present (the empty string counts as present). */
+export function supportsCot (data: TrainingData): data is TrainingData & {
+  readonly thinking: string
+  readonly thinkingInstructions: string
+  readonly thinkingFinalAnswerPrompt: string
+} {
+  return data.thinking !== null && data.thinkingInstructions !== null && data.thinkingFinalAnswerPrompt !== null
+}
 
 /** Everything that decides how a run becomes a training chat. */
 export interface TrainingChatOptions {

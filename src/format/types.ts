@@ -1,13 +1,23 @@
 import { type PyDumpable } from './python-json.js'
+import { type DataStrategy } from './strategies.js'
 
 /**
- * Data strategies: Kiln's two at the seed commit (byte-identical to it), then the two Kiln added
- * later (spec section 10): R1/QwQ-style `<think>` answers and the two-message chain of thought.
+ * The fine-tuning providers whose lines the formats write, named as the validation report's
+ * provider profiles. The names live in the core so a format can name its provider (a checked
+ * fact on its registry entry); validate/ keeps one `Record<ProviderProfileName, ...>` table of each
+ * profile's rules and the data files hold the numbers.
  */
-export const DATA_STRATEGIES = ['final_only', 'final_and_intermediate', 'final_and_intermediate_r1_compatible', 'two_message_cot'] as const
+export const PROVIDER_PROFILES = ['openai', 'vertex_gemini', 'huggingface'] as const
 
-/** How much of a run's reasoning goes into the training example. */
-export type DataStrategy = typeof DATA_STRATEGIES[number]
+/** A provider profile name. */
+export type ProviderProfileName = typeof PROVIDER_PROFILES[number]
+
+/**
+ * Where an exported line keeps its chat, for code that reads lines back (the validation report's
+ * token count): `messages` (OpenAI), `conversations` (Hugging Face), `systemInstruction` +
+ * `contents` (Vertex).
+ */
+export type LineShape = 'openai_messages' | 'huggingface_conversations' | 'vertex_contents'
 
 /** The part of a Kiln run config the exporter reads: the tools a Kiln agent run could call. */
 export interface RunConfigData {
@@ -113,6 +123,10 @@ export interface FormatGenerator {
   readonly strategies: readonly DataStrategy[]
   /** True when lines carry tool definitions (`tools`, Vertex `functionDeclarations`); Kiln's HF formats never do. */
   readonly carriesTools: boolean
+  /** Where the line keeps its chat (read back by the validation report). */
+  readonly lineShape: LineShape
+  /** The provider profile a validation checks these lines against when the request names none. */
+  readonly defaultProfile: ProviderProfileName
   /** Shapes one example into the object written as one JSONL line; may throw FormatError. */
   readonly generate: (chat: TrainingChat, context: GenerateContext) => PyDumpable
 }

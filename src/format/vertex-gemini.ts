@@ -1,6 +1,7 @@
 import { FormatError } from './errors.js'
 import { PyNumber, PythonJsonDecodeError, PythonJsonValueError, parsePythonJson, type PyDumpable, type PyValue } from './python-json.js'
-import { DATA_STRATEGIES, type FormatGenerator, type TrainingChat } from './types.js'
+import { DATA_STRATEGIES } from './strategies.js'
+import { type FormatGenerator, type TrainingChat } from './types.js'
 
 type Json = PyDumpable
 type JsonRecord = { readonly [key: string]: Json }
@@ -125,6 +126,8 @@ export const vertexGemini: FormatGenerator = {
   parsesOutput: false,
   strategies: DATA_STRATEGIES,
   carriesTools: true,
+  lineShape: 'vertex_contents',
+  defaultProfile: 'vertex_gemini',
   generate: (chat) => {
     const line: Record<string, Json> = {
       systemInstruction: { role: 'system', parts: [{ text: chat.systemMessage }] },
