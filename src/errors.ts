@@ -1,7 +1,7 @@
 import createError from '@fastify/error'
 import { type FormatErrorCode } from './format/index.js'
 import { type ProjectProblem, type ProjectProblemReason } from './source/types.js'
-import { type ValidationReport } from './validate/index.js'
+import { UnknownModelError, WorkBudgetExceededError, type ValidationReport } from './validate/index.js'
 
 const codes: string[] = []
 
@@ -84,6 +84,18 @@ export const DATA_ERRORS: { readonly [C in FormatErrorCode]: { readonly statusCo
   OUTPUT_NOT_FINITE: { statusCode: 422, code: 'KEX_OUTPUT_NOT_FINITE' },
   OUTPUT_NOT_SUPPORTED: { statusCode: 422, code: 'KEX_OUTPUT_NOT_SUPPORTED' },
   UNENCODABLE_TEXT: { statusCode: 422, code: 'KEX_UNENCODABLE_TEXT' }
+}
+
+/**
+ * How the validator's domain errors are answered (it throws them without HTTP status): a model the
+ * profile does not list is a 400 pointing at the request part it came from; a report over its
+ * work limit, a 422 saying how to get under it. The API (http/error-body.ts) and the CLI
+ * (validate-command.ts) both answer from here. Undefined for anything else.
+ */
+export function validatorErrorAnswer (err: unknown): InstanceType<typeof ValidationFailedError> | InstanceType<typeof ValidationTooLargeError> | undefined {
+  if (err instanceof UnknownModelError) return new ValidationFailedError(`${err.where ?? 'body'}/${err.message}`)
+  if (err instanceof WorkBudgetExceededError) return new ValidationTooLargeError(err.message)
+  return undefined
 }
 
 /** How each problem of a mounted project's files is answered (and named in GET /datasets). */

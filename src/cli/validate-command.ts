@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
-import { createDatasetValidator } from '../dataset-validator.js'
-import { DATA_ERRORS } from '../errors.js'
+import { createDatasetValidator } from '../validate/dataset-validator.js'
+import { DATA_ERRORS, validatorErrorAnswer } from '../errors.js'
 import { FormatError } from '../format/index.js'
 import { PROVIDER_PROFILES, type ProviderProfileName } from '../validate/index.js'
 import { parseOrUsage } from './args.js'
@@ -39,7 +39,9 @@ export async function validateCommand (args: string[], io: CliIo): Promise<numbe
       systemMessage: request.systemMessage ?? '',
       thinkingInstructions: request.thinkingInstructions
     }, { profile: profile as ProviderProfileName | undefined, model: values.model }, io.signal, 'options')
-  } catch (err) {
+  } catch (thrown) {
+    // The validator's domain errors are said as the API says them (same message).
+    const err = validatorErrorAnswer(thrown) ?? thrown
     if (!(err instanceof FormatError)) {
       if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('KEX_')) {
         say(io, err.message)

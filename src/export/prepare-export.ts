@@ -10,9 +10,9 @@ import {
 } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
 import { LineEncoder } from './line-encoder.js'
-import { ToolSetCheck, checkRun, missingRunsMessage, type RunProblem } from '../validate/run-check.js'
+import { ToolSetCheck, checkRun, missingRunsMessage, type RunProblem } from './run-check.js'
 
-export { type RunProblem } from '../validate/run-check.js'
+export { type RunProblem } from './run-check.js'
 
 /** The per-request export parameters (Kiln's `dump_to_file` arguments plus the formatter's). */
 export interface ExportParams {

@@ -10,7 +10,8 @@ import {
   PROJECT_PROBLEMS,
   UnsupportedMediaTypeError,
   ValidationFailedError,
-  ValidationReportErrorsError
+  ValidationReportErrorsError,
+  validatorErrorAnswer
 } from '../errors.js'
 import { ExportDataError } from '../export/prepare-export.js'
 import { FormatError } from '../format/index.js'
@@ -67,6 +68,8 @@ export function toErrorBody (thrown: unknown, bodyLimit: number, request: { read
     const result = body(mapped.statusCode, mapped.code, thrown.message)
     return thrown.runId === undefined ? result : { ...result, run_ids: [thrown.runId] }
   }
+  const validatorAnswer = validatorErrorAnswer(thrown)
+  if (validatorAnswer !== undefined) return fromKexError(validatorAnswer)
   // Out of file handles anywhere (a project read, a static file): load, not a bug.
   if (isOutOfFileHandles(thrown)) return fromKexError(new OutOfFileHandlesError())
   const err = (typeof thrown === 'object' && thrown !== null ? thrown : {}) as ErrorLike

@@ -1,4 +1,4 @@
-import { type EpochsChoice, type ResolvedProfile } from './reference-data.js'
+import { type EpochsChoice, type ResolvedProfile } from './profiles.js'
 
 /** An estimated training cost, with every number it was computed from. */
 export interface CostEstimate {

@@ -1,4 +1,4 @@
-import { type ProviderProfileName } from './reference-data.js'
+import { type ProviderProfileName } from '../format/index.js'
 
 /** How bad a finding is: an error means the file will not train as it is; a warning, that it may train badly. */
 export type Severity = 'error' | 'warning'
@@ -261,17 +261,22 @@ function checkHuggingface (line: JsonObject, found: Findings): void {
   if (assistants === 0) found.error('HF_NO_ASSISTANT_MESSAGE', 'The example has no assistant message to learn from')
 }
 
-const CHECKS: Record<ProviderProfileName, (line: JsonObject, found: Findings) => void> = {
-  openai: checkOpenai,
-  vertex_gemini: checkVertex,
-  huggingface: checkHuggingface
+/** What the report knows about one provider profile besides its data (data/provider-profiles.json). */
+export interface ProfileRules {
+  /** The provider's line rules. */
+  readonly checkLine: (line: JsonObject, found: Findings) => void
+  /** The code for a line that is not a JSON object. */
+  readonly lineNotObject: string
+  /** Whose tokenizer the o200k/cl100k count stands in for, or null when it is the provider's own. */
+  readonly estimatedTokenizer: string | null
 }
 
-const LINE_NOT_OBJECT: Record<ProviderProfileName, string> = {
-  openai: 'OPENAI_LINE_NOT_OBJECT',
-  vertex_gemini: 'VERTEX_LINE_NOT_OBJECT',
-  huggingface: 'HF_LINE_NOT_OBJECT'
-}
+/** Every profile's rules: adding a profile name (format/types.ts) makes the compiler ask for an entry here. */
+export const PROFILE_RULES = {
+  openai: { checkLine: checkOpenai, lineNotObject: 'OPENAI_LINE_NOT_OBJECT', estimatedTokenizer: null },
+  vertex_gemini: { checkLine: checkVertex, lineNotObject: 'VERTEX_LINE_NOT_OBJECT', estimatedTokenizer: 'Gemini\'s' },
+  huggingface: { checkLine: checkHuggingface, lineNotObject: 'HF_LINE_NOT_OBJECT', estimatedTokenizer: 'the trained model\'s' }
+} as const satisfies Record<ProviderProfileName, ProfileRules>
 
 /**
  * The provider's rules, checked on one exported line exactly as the export writes it (parsed).
@@ -279,7 +284,8 @@ const LINE_NOT_OBJECT: Record<ProviderProfileName, string> = {
  */
 export function checkProviderLine (profile: ProviderProfileName, example: unknown): Finding[] {
   const found = new Findings()
-  if (!isObject(example)) found.error(LINE_NOT_OBJECT[profile], 'The line is not a JSON object')
-  else CHECKS[profile](example, found)
+  const rules: ProfileRules = PROFILE_RULES[profile]
+  if (!isObject(example)) found.error(rules.lineNotObject, 'The line is not a JSON object')
+  else rules.checkLine(example, found)
   return found.all
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { PROVIDER_PROFILES } from './reference-data.js'
+import { PROVIDER_PROFILES } from './profiles.js'
 
 /*
  * The validation report's JSON shape, one definition for the TypeScript types, the HTTP response

@@ -1,4 +1,4 @@
-import { type DatasetFormat } from '../format/index.js'
+import { FORMATS, type DatasetFormat, type LineShape } from '../format/index.js'
 import { type TextTokenCounter } from './tokenizers.js'
 
 /** One message as the token count sees it: its role, the texts it carries and an optional name. */
@@ -84,22 +84,25 @@ function vertexMessage (value: unknown, defaultRole: string): TokenMessage {
   return { role: typeof content.role === 'string' ? content.role : defaultRole, texts }
 }
 
-/**
- * The messages of one exported line (parsed), by the format that wrote it: `messages` (OpenAI),
- * `conversations` (Hugging Face) or `systemInstruction` + `contents` (Vertex).
- */
-export function tokenChatOfLine (format: DatasetFormat, example: unknown): TokenChat {
-  const line = isObject(example) ? example : {}
-  if (format === 'vertex_gemini_1_5') {
+const toolsText = (line: JsonObject): string[] => line.tools === undefined ? [] : [asText(line.tools)]
+
+/** How to read the chat of a line, per line shape: adding a shape makes the compiler ask for its reader. */
+const LINE_READERS: Record<LineShape, (line: JsonObject) => TokenChat> = {
+  openai_messages: (line) => ({ messages: arrayOf(line.messages).map(chatMessage), extra: toolsText(line) }),
+  huggingface_conversations: (line) => ({ messages: arrayOf(line.conversations).map(chatMessage), extra: toolsText(line) }),
+  vertex_contents: (line) => {
     const system = line.systemInstruction === undefined ? [] : [vertexMessage(line.systemInstruction, 'system')]
     return {
       messages: [...system, ...arrayOf(line.contents).map((content) => vertexMessage(content, 'user'))],
-      extra: line.tools === undefined ? [] : [asText(line.tools)]
+      extra: toolsText(line)
     }
   }
-  const messages = format.startsWith('huggingface') ? line.conversations : line.messages
-  return {
-    messages: arrayOf(messages).map(chatMessage),
-    extra: line.tools === undefined ? [] : [asText(line.tools)]
-  }
+}
+
+/**
+ * The messages of one exported line (parsed), read by the shape of the format that wrote it
+ * (its registry entry's `lineShape`).
+ */
+export function tokenChatOfLine (format: DatasetFormat, example: unknown): TokenChat {
+  return LINE_READERS[FORMATS[format].lineShape](isObject(example) ? example : {})
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import {
+  FORMATS,
   createLineFormatter,
   splitNotFoundError,
   type DataStrategy,
@@ -10,11 +11,11 @@ import {
 } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
 import { estimateCost } from './cost.js'
-import { checkProviderLine, type Severity } from './providers.js'
-import { type ResolvedProfile } from './reference-data.js'
+import { PROFILE_RULES, checkProviderLine, type Severity } from './providers.js'
+import { type ResolvedProfile } from './profiles.js'
 import { type ReportProblem, type ReportStatus, type SplitReport, type SplitRole, type ValidationReport } from './report.js'
 import { ReportTokenCounter } from './report-tokens.js'
-import { ToolSetCheck, checkRun } from './run-check.js'
+import { ToolSetCheck, checkRun } from '../export/run-check.js'
 import { summarizeTokens } from './stats.js'
 import { type TextTokenCounter } from './tokenizers.js'
 import { tokenChatOfLine } from './tokens.js'
@@ -137,8 +138,8 @@ function distinctRunCounts (runs: ReadonlyMap<string, readonly string[]>): Map<s
 
 /** Characters every line holds at least, whatever its run: the system message and tool descriptions. */
 function sharedLineChars (params: ValidationParams): number {
-  // Hugging Face lines carry no tools.
-  const tools = params.format.startsWith('huggingface') ? [] : params.tools ?? []
+  // Some formats' lines carry no tools (Kiln's Hugging Face formats).
+  const tools = FORMATS[params.format].carriesTools ? params.tools ?? [] : []
   let chars = params.systemMessage.length
   for (const tool of tools) {
     const fn: unknown = typeof tool === 'object' && tool !== null ? (tool as { function?: unknown }).function : undefined
@@ -347,6 +348,7 @@ export async function validateDataset (source: DatasetSource, params: Validation
   const warningCount = splits.reduce((sum, s) => sum + s.warning_count, 0)
   const costs = splits.flatMap((s) => s.cost === null ? [] : [s.cost.estimated_cost])
   const estimated = costs.length === 0 || costs.includes(null) ? null : Math.round(costs.reduce((sum: number, c) => sum + (c ?? 0), 0) * 1_000_000) / 1_000_000
+  const { estimatedTokenizer } = PROFILE_RULES[profile.name]
   return {
     dataset: { id: split.id, name: split.name },
     format: params.format,
@@ -370,7 +372,7 @@ export async function validateDataset (source: DatasetSource, params: Validation
     splits,
     notes: [
       `Tokens are counted with ${profile.tokenizer} the way OpenAI's cookbook counts chat examples (3 per message, 1 per name, 3 for the reply priming)` +
-        (profile.name === 'openai' ? '.' : `: an estimate of ${profile.name === 'vertex_gemini' ? 'Gemini\'s' : 'the trained model\'s'} own tokenizer.`),
+        (estimatedTokenizer === null ? '.' : `: an estimate of ${estimatedTokenizer} own tokenizer.`),
       profile.price === null
         ? 'No price for this model: send price_per_million_tokens for a cost estimate.'
         : `Cost = billed tokens x epochs x ${profile.price.perMillionTokens} ${profile.price.currency} per million (${profile.price.source}): an estimate, not a quote.`,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { profileForFormat, checkProviderLine } from '../../src/validate/index.js'
-import { loadReferenceData } from '../../src/reference-data.js'
+import { loadReferenceData } from '../../src/validate/reference-files.js'
 import { loadFixtures } from '../helpers/conformance.js'
 
 const codes = (profile: Parameters<typeof checkProviderLine>[0], line: unknown): string[] => checkProviderLine(profile, line).map((f) => f.code)

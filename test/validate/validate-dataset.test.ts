@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { DATA_ERRORS } from '../../src/errors.js'
 import { ExportDataError, prepareExport } from '../../src/export/prepare-export.js'
 import { resolveFormat, type DataStrategy, type DatasetFormat, type DatasetSplitData, type TaskRunData } from '../../src/format/index.js'
-import { loadReferenceData } from '../../src/reference-data.js'
+import { loadReferenceData } from '../../src/validate/reference-files.js'
 import { inlineSource } from '../../src/source/inline.js'
 import { type DatasetSource } from '../../src/source/types.js'
 import {

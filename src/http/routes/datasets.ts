@@ -5,7 +5,7 @@ import { prepareExport, type ExportParams, type ExportTuning } from '../../expor
 import { resolveFormat } from '../../format/index.js'
 import { type DatasetCatalog } from '../../source/types.js'
 import { PROVIDER_PROFILES, type ValidationReport } from '../../validate/index.js'
-import { createDatasetValidator } from '../../dataset-validator.js'
+import { createDatasetValidator } from '../../validate/dataset-validator.js'
 import { sendJsonl } from '../jsonl-reply.js'
 import { datasetNotFound, resolveSource } from '../resolve-source.js'
 import { ErrorResponseSchema, ErrorWithReportSchema, type ErrorResponse } from '../schemas/error-response.js'

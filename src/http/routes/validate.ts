@@ -2,8 +2,8 @@ import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { resolveFormat } from '../../format/index.js'
 import { type DatasetCatalog } from '../../source/types.js'
-import { PROVIDER_PROFILES, ValidationReportSchema, type ValidationParams, type ValidationReport } from '../../validate/index.js'
-import { createDatasetValidator, type ProfileRequest } from '../../dataset-validator.js'
+import { PROVIDER_PROFILES, ValidationReportSchema, formatsOfProfile, type ValidationParams, type ValidationReport } from '../../validate/index.js'
+import { createDatasetValidator, type ProfileRequest } from '../../validate/dataset-validator.js'
 import { resolveSource } from '../resolve-source.js'
 import { ErrorResponseSchema } from '../schemas/error-response.js'
 import { DatasetParamsSchema, type FormatName } from '../schemas/export-request.js'
@@ -147,7 +147,7 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
       return {
         name,
         title: profile.title,
-        formats: profile.formats,
+        formats: formatsOfProfile(name),
         default_model: profile.default_model,
         min_training_examples: profile.min_training_examples,
         recommended_min_training_examples: profile.recommended_min_training_examples,

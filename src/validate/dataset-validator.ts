@@ -1,20 +1,25 @@
-import { ValidationFailedError, ValidationTooLargeError } from './errors.js'
-import { loadReferenceData } from './reference-data.js'
-import { type DatasetSource } from './source/types.js'
+import { type DatasetSource } from '../source/types.js'
 import {
   UnknownModelError,
-  loadTokenCounter,
   profileForFormat,
   resolveProfile,
-  validateDataset,
   type ProfileOverrides,
   type ProviderProfileName,
   type ReferenceData,
-  type ResolvedProfile,
-  type ValidationParams,
-  type ValidationReport
-} from './validate/index.js'
-import { WorkBudgetExceededError } from './validate/work-budget.js'
+  type ResolvedProfile
+} from './profiles.js'
+import { loadReferenceData } from './reference-files.js'
+import { type ValidationReport } from './report.js'
+import { loadTokenCounter } from './tokenizers.js'
+import { validateDataset, type ValidationParams } from './validate-dataset.js'
+import { WorkBudgetExceededError } from './work-budget.js'
+
+/*
+ * The validator the service and the CLI run: the reference data loaded once from disk
+ * (reference-files.ts), then the pure core per request. It throws domain errors only
+ * (UnknownModelError naming where the choice came from, WorkBudgetExceededError saying how to get
+ * under the limit); src/errors.ts says how the API and the CLI answer them.
+ */
 
 /** The profile choice of a request: a profile (default: the format's) and its overrides. */
 export interface ProfileRequest extends ProfileOverrides {
@@ -36,8 +41,9 @@ export interface ValidatorLimits {
 
 /**
  * Load the provider profiles and prices (PRICES_FILE when given) and build the validator the
- * validate route and `?validate=strict` share. A model the profile does not list is a 400 naming
- * the models it does; a report over its work limit is a 422 saying how to get under it.
+ * validate route and `?validate=strict` share. A model the profile does not list is an
+ * UnknownModelError naming the models it does; a report over its work limit is a
+ * WorkBudgetExceededError saying how to get under it.
  */
 export async function createDatasetValidator (pricesFile?: string, limits: ValidatorLimits = {}): Promise<DatasetValidator> {
   const data = await loadReferenceData(pricesFile)
@@ -49,7 +55,7 @@ export async function createDatasetValidator (pricesFile?: string, limits: Valid
       try {
         profile = resolveProfile(data, name, choice)
       } catch (err) {
-        if (err instanceof UnknownModelError) throw new ValidationFailedError(`${where}/${err.message}`)
+        if (err instanceof UnknownModelError) throw new UnknownModelError(err.profile, err.model, err.known, where)
         throw err
       }
       const countTokens = await loadTokenCounter(profile.tokenizer)
@@ -57,7 +63,7 @@ export async function createDatasetValidator (pricesFile?: string, limits: Valid
         return await validateDataset(source, params, { profile, countTokens, signal, maxWorkChars: limits.maxWorkChars })
       } catch (err) {
         if (err instanceof WorkBudgetExceededError) {
-          throw new ValidationTooLargeError(`${err.message}. Validate one split or fewer runs, ` +
+          throw new WorkBudgetExceededError(err.limit, `${err.message}. Validate one split or fewer runs, ` +
             'shorten the system message or tool descriptions, or raise VALIDATE_MAX_CHARS.')
         }
         throw err

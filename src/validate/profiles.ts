@@ -1,18 +1,17 @@
-import { resolveFormat } from '../format/index.js'
 import { Type, type Static } from 'typebox'
+import { DATASET_FORMATS, FORMATS, PROVIDER_PROFILES, resolveFormat, type DatasetFormat, type ProviderProfileName } from '../format/index.js'
 import { type TokenizerName, TOKENIZERS } from './tokenizers.js'
 
 /*
  * The reference data of the validation report: provider profiles (data/provider-profiles.json)
  * and training prices (data/prices.json, or PRICES_FILE). Only their shapes live here, with the
- * pure function that picks a profile's numbers for a request; reading the files is the caller's.
+ * pure functions that pick a profile for a format and its numbers for a request; reading the
+ * files is reference-files.ts's. Which formats a profile reads is no data: each format names its
+ * default profile on its registry entry (format/registry.ts).
  */
 
-/** The provider profiles a report can check; each has its own line rules (providers.ts). */
-export const PROVIDER_PROFILES = ['openai', 'vertex_gemini', 'huggingface'] as const
-
-/** A provider profile name. */
-export type ProviderProfileName = typeof PROVIDER_PROFILES[number]
+/** The provider profiles a report can check; each has its own line rules (providers.ts, PROFILE_RULES). */
+export { PROVIDER_PROFILES, type ProviderProfileName }
 
 const Nullable = <T extends ReturnType<typeof Type.Integer>> (schema: T) => Type.Union([schema, Type.Null()])
 
@@ -27,7 +26,6 @@ const SourceSchema = Type.Object({ url: Type.String(), for: Type.String() })
 
 const ProfileSchema = Type.Object({
   title: Type.String(),
-  formats: Type.Array(Type.String()),
   default_model: Type.String(),
   min_training_examples: Nullable(Type.Integer({ minimum: 1 })),
   recommended_min_training_examples: Nullable(Type.Integer({ minimum: 1 })),
@@ -44,11 +42,8 @@ const ProfileSchema = Type.Object({
 export const ProviderProfilesSchema = Type.Object({
   as_of: Type.String(),
   notes: Type.Array(Type.String()),
-  profiles: Type.Object({
-    openai: ProfileSchema,
-    vertex_gemini: ProfileSchema,
-    huggingface: ProfileSchema
-  })
+  // One entry per profile name, all required: a new profile needs its data.
+  profiles: Type.Object(Object.fromEntries(PROVIDER_PROFILES.map((name) => [name, ProfileSchema])) as Record<ProviderProfileName, typeof ProfileSchema>)
 })
 
 const ModelPriceSchema = Type.Object({
@@ -120,17 +115,29 @@ export interface ProfileOverrides {
   readonly maxTokensPerExample?: number
 }
 
-/** The profile whose line format is `format`: the default when a request names none. */
+/**
+ * The profile whose lines `format` writes (its registry entry's `defaultProfile`): the default when
+ * a request names none. A later Kiln name (vertex_gemini) takes its format's profile. `profiles` is
+ * not consulted (the registry decides); it stays for callers that pass the loaded data.
+ */
 export function profileForFormat (profiles: ProviderProfiles, format: string): ProviderProfileName {
-  // A later Kiln name (vertex_gemini) takes its format's profile.
-  const canonical = resolveFormat(format) ?? format
-  return PROVIDER_PROFILES.find((name) => profiles.profiles[name].formats.includes(canonical)) ?? 'openai'
+  const canonical = resolveFormat(format)
+  if (canonical === undefined) throw new TypeError(`${format} is not an export format`)
+  return FORMATS[canonical].defaultProfile
 }
 
-/** A model the profile does not list. */
+/** The formats whose default profile is `profile`, in registry order (GET /validation/profiles). */
+export function formatsOfProfile (profile: ProviderProfileName): DatasetFormat[] {
+  return DATASET_FORMATS.filter((format) => FORMATS[format].defaultProfile === profile)
+}
+
+/**
+ * A model the profile does not list. `where` names the part of the request the choice came from
+ * (`body`, `querystring`, the CLI's `options`), for the answer to point at it.
+ */
 export class UnknownModelError extends Error {
   override readonly name = 'UnknownModelError'
-  constructor (readonly profile: ProviderProfileName, readonly model: string, readonly known: readonly string[]) {
+  constructor (readonly profile: ProviderProfileName, readonly model: string, readonly known: readonly string[], readonly where?: string) {
     super(`model ${model} is not one of the ${profile} profile's models: ${known.join(', ')}`)
   }
 }

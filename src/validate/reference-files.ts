@@ -2,11 +2,16 @@ import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { Ajv, type ValidateFunction } from 'ajv'
 import { type TSchema } from 'typebox'
-import { ConfigError } from './config.js'
-import { PriceTableSchema, ProviderProfilesSchema, type PriceTable, type ProviderProfiles, type ReferenceData } from './validate/index.js'
+import { ConfigError } from '../config.js'
+import { PriceTableSchema, ProviderProfilesSchema, type PriceTable, type ProviderProfiles, type ReferenceData } from './profiles.js'
 
-/** The data files shipped with the service (src/ and dist/ both sit one level below the root). */
-export const DATA_DIR = fileURLToPath(new URL('../data/', import.meta.url))
+/*
+ * The one module of validate/ that reads the disk: the provider profiles and price table the
+ * report checks against, validated against their schemas (profiles.ts) once, at startup.
+ */
+
+/** The data files shipped with the service (src/validate/ and dist/validate/ both sit two levels below the root). */
+export const DATA_DIR = fileURLToPath(new URL('../../data/', import.meta.url))
 export const PROFILES_FILE = `${DATA_DIR}provider-profiles.json`
 export const DEFAULT_PRICES_FILE = `${DATA_DIR}prices.json`
 
