@@ -32,4 +32,10 @@ describe.concurrent('kiln-export validate', () => {
     expect(profile.code).toBe(2)
     expect(profile.stderr).toContain('--profile must be one of: openai, vertex_gemini, huggingface')
   })
+
+  it('exits 2 naming the option and the known models for a model the profile does not list', async () => {
+    const result = await runCli([...BASE, '--format', 'openai_chat_jsonl', '--model', 'gpt-5'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('options/model gpt-5 is not one of the openai profile\'s models: gpt-4o-mini-2024-07-18, ')
+  })
 })
