@@ -22,10 +22,10 @@ export type { DatasetSummary, SplitSummary } from './summary.js'
 export type RunLookup =
   | { readonly id: string, readonly status: 'found', readonly run: TaskRunData }
   | { readonly id: string, readonly status: 'missing' }
-  /** The run exists but cannot be read as a Kiln task run (mounted projects). */
+  /** The run exists but cannot be read as a Kiln task run (a source's task_run.kiln). */
   | { readonly id: string, readonly status: 'invalid', readonly message: string }
 
-/** Where the task runs of one dataset split come from: the request body or a mounted project. */
+/** Where the task runs of one dataset split come from: the request body or a source's project. */
 export interface DatasetSource {
   /** The dataset split being exported. */
   readonly split: DatasetSplitData
