@@ -4,7 +4,7 @@ import { getHeapStatistics } from 'node:v8'
 import { Ajv } from 'ajv'
 import { Type, type Static } from 'typebox'
 import { automaticMaxConnections } from './open-file-limit.js'
-import { DEFAULT_MAX_KILN_FILE_BYTES, DEFAULT_MAX_RUN_FILE_BYTES, MAX_FILE_BYTES_CEILING } from './source/kiln-files.js'
+import { DEFAULT_MAX_KILN_FILE_BYTES, DEFAULT_MAX_RUN_FILE_BYTES, MAX_FILE_BYTES_CEILING } from './source/mounted/kiln-files.js'
 import { DEFAULT_MAX_WORK_CHARS } from './validate/work-budget.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const

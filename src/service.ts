@@ -6,7 +6,7 @@ import { buildApp } from './app.js'
 import { ConfigError, type Config } from './config.js'
 import { LOG_REDACT_PATHS } from './http/log-redaction.js'
 import { isOutOfFileHandles } from './out-of-files.js'
-import { KilnProjects } from './source/kiln-project.js'
+import { openCatalog } from './source/index.js'
 
 function loggerOptions (config: Config, stdoutIsTty: boolean): LoggerOptions {
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && stdoutIsTty)
@@ -27,7 +27,7 @@ export async function startService (config: Config, options: { readonly stdoutIs
   const isFolder = await stat(config.projectsDir).then((s) => s.isDirectory(), () => false)
   if (!isFolder) throw new ConfigError(`KILN_PROJECTS_DIR is not a readable folder: ${config.projectsDir}`)
   const logger = pino(loggerOptions(config, options.stdoutIsTty))
-  const catalog = new KilnProjects(config.projectsDir, { maxFileBytes: config.maxKilnFileBytes, maxRunFileBytes: config.maxRunFileBytes })
+  const catalog = openCatalog(config)
   logger.info({ projectsDir: config.projectsDir, projects: (await catalog.projectDirs()).length }, 'serving mounted Kiln projects')
   const app = await buildApp(config, { logger, catalog })
   let fatal = false

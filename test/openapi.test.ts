@@ -3,7 +3,7 @@ import SwaggerParser from '@apidevtools/swagger-parser'
 import { describe, expect, it } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../src/config.js'
 import { FORMAT_NAMES } from '../src/format/index.js'
-import { KilnProjects } from '../src/source/kiln-project.js'
+import { KilnProjects } from '../src/source/mounted/kiln-projects.js'
 import { renderOpenApi } from '../scripts/openapi-document.js'
 import { postJson, startServer } from './helpers/server.js'
 

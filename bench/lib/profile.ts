@@ -51,7 +51,7 @@ function ownCategory (frame: CallFrame): string | undefined {
   if (/\/http\/jsonl-reply\.[jt]s$/.test(url) || url === 'node:internal/crypto/hash') return 'response trailers (SHA-256, line count)'
   if (/\/format\/python-json\.[jt]s$/.test(url)) return PY_PARSE.test(fn) ? 'Python-JSON parse (final output)' : 'Python-JSON dump (serialisation)'
   if (/\/format\/[^/]+\.[jt]s$/.test(url)) return 'formatting (training data, format shapes)'
-  if (/\/source\/(kiln-files|kiln-project|file-batch|run-file-reader|split-file|compact-run-ids)\.[jt]s$/.test(url)) return 'run files (open/read/close, decode, JSON.parse)'
+  if (/\/source\/(mounted\/(kiln-files|kiln-projects|file-batch|run-file-reader)|kiln\/(records|split-file|compact-run-ids))\.[jt]s$/.test(url)) return 'run files (open/read/close, decode, JSON.parse)'
   if (/\/source\/inline\.[jt]s$/.test(url)) return 'export orchestration (passes, batches, chunks)'
   if (/\/export\/[^/]+\.[jt]s$/.test(url)) return 'export orchestration (passes, batches, chunks)'
   if (/node_modules\/ajv/.test(url)) return 'schema check (ajv)'

@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { DATA_STRATEGIES, FORMAT_NAMES, resolveFormat, type DataStrategy, type DatasetFormat } from '../format/index.js'
 import { PROJECT_PROBLEMS } from '../errors.js'
-import { ProjectProblemError } from '../source/project-problem.js'
-import { type DatasetSource } from '../source/types.js'
-import { KilnProjects } from '../source/kiln-project.js'
+import { ProjectProblemError, openCatalog, type DatasetSource } from '../source/index.js'
 import { existingFolder, required } from './args.js'
 import { EXIT_DATA_ERROR, UsageError, say, type CliIo } from './io.js'
 
@@ -127,7 +125,7 @@ async function readToolsFile (path: string, command: string): Promise<readonly u
 export async function findDataset (request: DatasetRequest, io: CliIo): Promise<DatasetSource | undefined> {
   let source: DatasetSource | undefined
   try {
-    source = await new KilnProjects(request.projectDir).find(request.datasetId)
+    source = await openCatalog({ projectsDir: request.projectDir }).find(request.datasetId)
   } catch (err) {
     if (!(err instanceof ProjectProblemError)) throw err
     say(io, err.message)

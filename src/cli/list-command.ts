@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util'
 import { listedProblem } from '../errors.js'
-import { KilnProjects } from '../source/kiln-project.js'
-import { type DatasetSummary } from '../source/types.js'
+import { openCatalog, type DatasetSummary } from '../source/index.js'
 import { existingFolder, parseOrUsage, required } from './args.js'
 import { EXIT_OK, say, type CliIo } from './io.js'
 
@@ -37,7 +36,7 @@ export async function listCommand (args: string[], io: CliIo): Promise<number> {
   const { values } = parseOrUsage('list', () => parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }))
   const projectArg = required('list', 'project', values.project)
   const projectDir = await existingFolder('list', 'project', projectArg)
-  const { datasets, problems } = await new KilnProjects(projectDir).list()
+  const { datasets, problems } = await openCatalog({ projectsDir: projectDir }).list()
   if (values.json === true) {
     io.stdout.write(JSON.stringify({ datasets, problems: problems.map(listedProblem) }, null, 2) + '\n')
     return EXIT_OK

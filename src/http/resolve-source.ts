@@ -1,7 +1,6 @@
 import { DatasetIdMismatchError, DatasetNotFoundError, IncompleteInlineBodyError } from '../errors.js'
 import { type TaskRunData, type DatasetSplitData } from '../format/index.js'
-import { inlineSource } from '../source/inline.js'
-import { type DatasetCatalog, type DatasetSource } from '../source/types.js'
+import { inlineSource, type DatasetCatalog, type DatasetSource } from '../source/index.js'
 
 /** The inline part of an export or validation body: the Kiln objects, when sent. */
 export interface InlineParts {

@@ -1,8 +1,12 @@
 import { relative } from 'node:path'
-import { type KilnFileError } from './kiln-files.js'
 import { type ProjectProblem, type ProjectProblemReason } from './types.js'
 
-/** A mounted project's file that stops a request; the HTTP layer answers it with its code (409, 422). */
+/*
+ * Problems of a source's Kiln files, named relative to the source's root (the mounted folder): any
+ * source of Kiln projects throws these, and the HTTP layer and the CLI answer them.
+ */
+
+/** A project's file that stops a request; the HTTP layer answers it with its code (409, 422). */
 export class ProjectProblemError extends Error {
   override readonly name = 'ProjectProblemError'
 
@@ -20,8 +24,15 @@ function problem (reason: ProjectProblemReason, root: string, path: string, pred
   return new ProjectProblemError({ reason, files: [relative(root, path)], message: `${quotedName(root, path)} ${predicate}` })
 }
 
-/** The problem of a Kiln file that could not be read (KilnFileError says why, without the name). */
-export function unreadableFile (root: string, path: string, err: KilnFileError): ProjectProblemError {
+/** Why a Kiln file could not be read, without its name (a mounted folder's KilnFileError). */
+export interface UnreadableReason {
+  /** `not_regular` and `too_large` keep their own problem; any other reason is `invalid`. */
+  readonly reason: string
+  readonly message: string
+}
+
+/** The problem of a Kiln file that could not be read. */
+export function unreadableFile (root: string, path: string, err: UnreadableReason): ProjectProblemError {
   const reason = err.reason === 'not_regular' || err.reason === 'too_large' ? err.reason : 'invalid'
   return problem(reason, root, path, err.message)
 }

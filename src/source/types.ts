@@ -1,13 +1,31 @@
 import { type DatasetSplitData, type RunIdList, type TaskRunData } from '../format/index.js'
+import { type DatasetSummary } from './summary.js'
+
+/*
+ * The source contract: where the task runs of a dataset split come from, as the rest of the
+ * service (routes, CLI, export, validation) sees it. The inline body is a DatasetSource only; a
+ * source of Kiln projects (the mounted folder today) is a ProjectsCatalog.
+ *
+ * How to add a source of Kiln projects (a git repository, an object-store prefix):
+ * 1. Write src/source/<name>/ with one class that implements ProjectsCatalog: find, describe,
+ *    list, projectDirs. src/source/mounted/ is the worked example.
+ * 2. Decode every Kiln file with ./kiln/ (decodeProject, decodeTask, decodeSplitFile,
+ *    decodeTaskRunFile), summarise with datasetSummary (./summary.ts), and refuse a file that
+ *    cannot be used with ProjectProblemError (./project-problem.ts): the HTTP layer and the CLI
+ *    already answer it, and the messages match the mounted folder's.
+ * 3. Open it in openCatalog() (./catalog.ts), from its setting in src/config.ts.
+ */
+
+export type { DatasetSummary, SplitSummary } from './summary.js'
 
 /** What a source found for one run id of a split. */
 export type RunLookup =
   | { readonly id: string, readonly status: 'found', readonly run: TaskRunData }
   | { readonly id: string, readonly status: 'missing' }
-  /** The run exists but cannot be read as a Kiln task run (mounted projects). */
+  /** The run exists but cannot be read as a Kiln task run (a source's task_run.kiln). */
   | { readonly id: string, readonly status: 'invalid', readonly message: string }
 
-/** Where the task runs of one dataset split come from: the request body or a mounted project. */
+/** Where the task runs of one dataset split come from: the request body or a source's project. */
 export interface DatasetSource {
   /** The dataset split being exported. */
   readonly split: DatasetSplitData
@@ -18,31 +36,13 @@ export interface DatasetSource {
   runs (ids: RunIdList, signal?: AbortSignal): AsyncIterable<readonly RunLookup[]>
 }
 
-/** Finds dataset splits by id in mounted Kiln projects. */
+/** Finds dataset splits by id in a source's Kiln projects. */
 export interface DatasetResolver {
   /**
-   * The source for dataset split `id`, or undefined when no mounted project has it. Throws
+   * The source for dataset split `id`, or undefined when no project has it. Throws
    * ProjectProblemError when a file it needs cannot be used.
    */
   find (id: string): Promise<DatasetSource | undefined>
-}
-
-/** A split name of a dataset split, with how many runs it lists. */
-export interface SplitSummary {
-  readonly name: string
-  readonly run_count: number
-}
-
-/** A dataset split of a mounted project, as the listing routes show it. */
-export interface DatasetSummary {
-  readonly id: string
-  readonly name: string
-  readonly description: string | null
-  readonly project: { readonly id: string, readonly name: string }
-  readonly task: { readonly id: string, readonly name: string, readonly structured_output: boolean }
-  readonly splits: SplitSummary[]
-  /** Set (true) when another split file under the mount has the same id: requests for it are refused. */
-  readonly ambiguous?: boolean
 }
 
 /**
@@ -66,8 +66,16 @@ export interface DatasetListing {
   readonly problems: ProjectProblem[]
 }
 
-/** Mounted projects that can also be listed (GET /datasets). */
+/** Projects that can also be listed (GET /datasets): what the routes and the CLI are given. */
 export interface DatasetCatalog extends DatasetResolver {
+  /** Every dataset split (sorted by project name, name, id), and a problem per file left out. */
   list (): Promise<DatasetListing>
+  /** One dataset split's summary, or undefined; throws ProjectProblemError as find does. */
   describe (id: string): Promise<DatasetSummary | undefined>
+}
+
+/** What a source of Kiln projects implements, and what openCatalog() returns. */
+export interface ProjectsCatalog extends DatasetCatalog {
+  /** The project folders found, for the service's startup log. */
+  projectDirs (): Promise<string[]>
 }

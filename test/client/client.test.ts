@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ExportIntegrityError, KilnExportApiError, KilnExportClient, type ExportParams } from '../../src/client/index.js'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
 import { postJson, startServer } from '../helpers/server.js'
 

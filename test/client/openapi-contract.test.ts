@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { CLIENT_OPERATIONS, KilnExportApiError, KilnExportClient, type ApiErrorBody, type ExportParams } from '../../src/client/index.js'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
 import { REPORT_EXAMPLE } from '../../src/http/routes/validate.js'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
 import { startServer } from '../helpers/server.js'
 

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ExportIntegrityError, KilnExportApiError, KilnExportClient, parseRetryAfter, type ExportParams } from '../../src/client/index.js'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { startServer } from '../helpers/server.js'
 
 /*

@@ -5,7 +5,7 @@ import { delimiter, dirname, join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { postJson, startServer } from '../helpers/server.js'
 
 /*

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { describeConformance } from '../helpers/conformance-cases.js'
 import { exportParams, loadFixtures } from '../helpers/conformance.js'
 import { listen, postJson, type TestServer } from '../helpers/server.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { inlineBody, kilnRun, kilnSplit, type RunOptions } from '../helpers/kiln-data.js'
 import { makeKilnProject } from '../helpers/kiln-project.js'
 import { postJson, startServer } from '../helpers/server.js'

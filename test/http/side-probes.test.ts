@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { loadSideProbes, mountSideProbes, type SideProbes } from '../helpers/head-conformance.js'
 import { listen, postJson, type TestServer } from '../helpers/server.js'
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
 import { EXPORT_SUCCESS_EXAMPLE, MOUNTED_EXAMPLE } from '../../src/http/schemas/export-request.js'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { postJson, startServer } from '../helpers/server.js'
 
 interface Media { example?: unknown, examples?: Record<string, { summary?: string, value: unknown }>, schema?: Record<string, unknown> }

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { type ReportProblem, type ValidationReport } from '../../src/validate/index.js'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
 import { makeKilnProject } from '../helpers/kiln-project.js'

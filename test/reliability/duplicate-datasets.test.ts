@@ -2,7 +2,7 @@ import { cp, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Client } from 'undici'
 import { describe, expect, it } from 'vitest'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { makeKilnProject } from '../helpers/kiln-project.js'
 import { postJson, startServer } from '../helpers/server.js'
 

@@ -3,7 +3,7 @@ import { mkdir, rm, truncate } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { type Client } from 'undici'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { makeKilnProject, type TempProject } from '../helpers/kiln-project.js'
 import { postJson, startServer } from '../helpers/server.js'
 

@@ -1,7 +1,7 @@
 import { unlink } from 'node:fs/promises'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { hookedCatalog } from '../helpers/faulty-catalog.js'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
 import { makeKilnProject } from '../helpers/kiln-project.js'

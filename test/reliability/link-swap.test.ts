@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { hookedCatalog } from '../helpers/faulty-catalog.js'
 import { kilnRun } from '../helpers/kiln-data.js'
 import { makeKilnProject } from '../helpers/kiln-project.js'

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Client } from 'undici'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { KilnProjects } from '../../src/source/kiln-project.js'
+import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { type DatasetCatalog } from '../../src/source/types.js'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
 import { wrappedCatalog } from '../helpers/faulty-catalog.js'

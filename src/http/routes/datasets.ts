@@ -3,6 +3,7 @@ import { Type } from 'typebox'
 import { ValidationReportErrorsError, listedProblem } from '../../errors.js'
 import { prepareExport, type ExportParams, type ExportTuning } from '../../export/prepare-export.js'
 import { resolveFormat } from '../../format/index.js'
+import { DatasetSummarySchema } from '../../source/summary.js'
 import { type DatasetCatalog } from '../../source/types.js'
 import { PROVIDER_PROFILES, type ValidationReport } from '../../validate/index.js'
 import { createDatasetValidator } from '../../validate/dataset-validator.js'
@@ -40,28 +41,6 @@ function refusalMessage (report: ValidationReport): string {
   const counted = `The validation report has ${report.error_count} error${report.error_count === 1 ? '' : 's'}`
   return first === undefined ? counted : `${counted}; first: ${first.code}${first.run_id === null ? '' : ` (run ${first.run_id})`}: ${first.message}`
 }
-
-const SplitSummarySchema = Type.Object({
-  name: Type.String({ description: 'A split name (key of split_contents).' }),
-  run_count: Type.Integer({ description: 'How many run ids the split lists.' })
-})
-
-const DatasetSummarySchema = Type.Object({
-  id: Type.String({ description: 'Dataset split id: use it in /datasets/{id}/export.' }),
-  name: Type.String(),
-  description: Type.Union([Type.String(), Type.Null()]),
-  project: Type.Object({ id: Type.String(), name: Type.String() }),
-  task: Type.Object({
-    id: Type.String(),
-    name: Type.String(),
-    structured_output: Type.Boolean({ description: 'True when the task has an output JSON schema (use a JSON format).' })
-  }),
-  splits: Type.Array(SplitSummarySchema),
-  ambiguous: Type.Optional(Type.Boolean({
-    description: 'Present (true) when another dataset split under KILN_PROJECTS_DIR has the same id (a copied project or folder): ' +
-      'every request for this id answers 409 KEX_DATASET_AMBIGUOUS until only one is left; `problems` names both files.'
-  }))
-})
 
 const ProjectProblemSchema = Type.Object({
   code: Type.String({

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { DATA_STRATEGIES, type DatasetFormat, type FormatAlias } from '../../format/index.js'
-import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from '../../source/kiln-schemas.js'
+import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from '../../source/kiln/index.js'
 
 /** The longest dataset id accepted (also the router's limit on a path parameter). */
 export const DATASET_ID_MAX_LENGTH = 100

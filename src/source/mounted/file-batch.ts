@@ -1,7 +1,8 @@
 import { closeSync } from 'node:fs'
 import { join } from 'node:path'
 import { KilnFileError, isPlainSegment, openKilnFile, runFileLimit, tooLarge, type KilnFileReason } from './kiln-files.js'
-import { readToEnd, withRoom } from './read-to-end.js'
+import { withRoom } from '../kiln/with-room.js'
+import { readToEnd } from './read-to-end.js'
 
 /*
  * Read `<dir>/<name>/<file>` for a batch of names into one buffer: the I/O half of reading run

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FILE_LINK, FILE_MISSING, FILE_NOT_REGULAR, FILE_OK, type FileBatch, readFileBatch } from '../../src/source/file-batch.js'
-import { linkNames } from '../../src/source/kiln-files.js'
-import { RunFileReader } from '../../src/source/run-file-reader.js'
+import { FILE_LINK, FILE_MISSING, FILE_NOT_REGULAR, FILE_OK, type FileBatch, readFileBatch } from '../../../src/source/mounted/file-batch.js'
+import { linkNames } from '../../../src/source/mounted/kiln-files.js'
+import { RunFileReader } from '../../../src/source/mounted/run-file-reader.js'
 
 /** runs/: a.. small files, one of 300 KB, a link, a folder in place of the file, a plain file. */
 let dir: string

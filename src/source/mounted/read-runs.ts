@@ -1,21 +1,16 @@
-import { Ajv, type ValidateFunction } from 'ajv'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { type RunIdList, type TaskRunData } from '../format/index.js'
+import { type RunIdList } from '../../format/index.js'
+import { outOfFileHandles } from '../../out-of-files.js'
+import { decodeTaskRunFile, invalidRunFile } from '../kiln/index.js'
+import { type RunLookup } from '../types.js'
 import { FILE_LINK, FILE_MISSING, FILE_NOT_REGULAR, FILE_TOO_LARGE, FILE_UNREADABLE, type FileBatch, type FileBatchRequest } from './file-batch.js'
 import { LINK, notRegular, runFileLimit, tooLarge } from './kiln-files.js'
-import { TaskRunSchema, firstSchemaError } from './kiln-schemas.js'
 import { type RunFileReader } from './run-file-reader.js'
-import { type RunLookup } from './types.js'
-import { outOfFileHandles } from '../out-of-files.js'
-import { describeJsonPath, nestingTooDeepMessage, tooDeepAt } from '../json-depth.js'
 
 /*
  * The runs of an export, read in batches (on the reader's worker thread, and on this one when the
- * worker is behind) and checked one by one. Every failure names the run, never a path.
+ * worker is behind) and decoded one by one (../kiln/). Every failure names the run, never a path.
  */
-
-const ajv = new Ajv({ coerceTypes: false, removeAdditional: false, allErrors: false, strict: false })
-const isTaskRun = ajv.compile(TaskRunSchema) as ValidateFunction<TaskRunData>
 
 /** Batches the worker reads ahead of the one being parsed (about 170 KB each). */
 const PREFETCH = 4
@@ -31,41 +26,22 @@ export interface RunsFolder {
   readonly maxBytes: number
 }
 
-function invalid (id: string, predicate: string): RunLookup {
-  return { id, status: 'invalid', message: `Task run ${id}: task_run.kiln ${predicate}` }
-}
-
 /** Turn file i of a batch into a lookup; every failure names the run, never a path. */
 function lookupOf (batch: FileBatch, i: number, id: string, maxBytes: number): RunLookup {
   switch (batch.status[i]) {
     case FILE_MISSING: return { id, status: 'missing' }
-    case FILE_LINK: return invalid(id, LINK)
+    case FILE_LINK: return invalidRunFile(id, LINK)
     case FILE_UNREADABLE: {
       const code = batch.codes[i] ?? 'error'
       // Load, not a bad run: the whole request fails (503), the run is not reported.
       if (code === 'EMFILE' || code === 'ENFILE') throw outOfFileHandles(code)
-      return invalid(id, `cannot be read (${code})`)
+      return invalidRunFile(id, `cannot be read (${code})`)
     }
-    case FILE_NOT_REGULAR: return invalid(id, notRegular(batch.codes[i] ?? 'not a regular file').message)
-    case FILE_TOO_LARGE: return invalid(id, tooLarge(Number(batch.codes[i]), runFileLimit(maxBytes)).message)
+    case FILE_NOT_REGULAR: return invalidRunFile(id, notRegular(batch.codes[i] ?? 'not a regular file').message)
+    case FILE_TOO_LARGE: return invalidRunFile(id, tooLarge(Number(batch.codes[i]), runFileLimit(maxBytes)).message)
   }
   const { bytes, starts } = batch
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', starts[i], starts[i + 1])
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (err) {
-    return invalid(id, `is not valid JSON (${(err as Error).message})`)
-  }
-  // Before the schema check and the formatter, which walk it recursively.
-  const deep = tooDeepAt(value)
-  if (deep !== undefined) return { id, status: 'invalid', message: `Task run ${id}: ${nestingTooDeepMessage(describeJsonPath('task_run.kiln', deep))}` }
-  if (!isTaskRun(value)) {
-    return invalid(id, `is not a valid Kiln task run (${firstSchemaError(isTaskRun.errors)})`)
-  }
-  // Kiln finds runs by the id inside the file; a folder holding another run is not this one.
-  if (value.id !== id) return { id, status: 'invalid', message: `Task run ${id}: its folder holds run ${value.id}` }
-  return { id, status: 'found', run: value }
+  return decodeTaskRunFile(id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', starts[i], starts[i + 1]))
 }
 
 /** A batch on its way: its promise, and the batch itself once it is here. */

@@ -1,5 +1,5 @@
-import { type RunIdList } from '../format/index.js'
-import { withRoom } from './read-to-end.js'
+import { type RunIdList } from '../../format/index.js'
+import { withRoom } from './with-room.js'
 
 /**
  * A split's run ids as UTF-8 bytes back to back plus their end offsets, off the JavaScript heap:

@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
-import { KilnProjects } from '../../src/source/kiln-project.js'
-import { makeKilnProject } from '../helpers/kiln-project.js'
-import { postJson, startServer } from '../helpers/server.js'
+import { EXAMPLE_PROJECT_DIR } from '../../../src/config.js'
+import { KilnProjects } from '../../../src/source/mounted/kiln-projects.js'
+import { makeKilnProject } from '../../helpers/kiln-project.js'
+import { postJson, startServer } from '../../helpers/server.js'
 
 const PARAMS = { split_name: 'train', format: 'openai_chat_jsonl', system_message: 'S' }
 

@@ -1,17 +1,10 @@
 import { readSync } from 'node:fs'
+import { withRoom } from '../kiln/with-room.js'
 
 /*
- * Buffer helpers shared by the synchronous readers of mounted projects (file-batch.ts,
- * kiln-files.ts) and the compact id lists.
+ * Read a whole file into a growing buffer: shared by the synchronous readers of mounted projects
+ * (file-batch.ts, kiln-files.ts).
  */
-
-/** `bytes` if `room` more bytes fit after `used`; else a copy of its first `used` bytes in a buffer at least twice as large. */
-export function withRoom (bytes: Buffer, used: number, room: number): Buffer {
-  if (bytes.length - used >= room) return bytes
-  const bigger = Buffer.allocUnsafeSlow(Math.max(bytes.length * 2, used + room))
-  bytes.copy(bigger, 0, 0, used)
-  return bigger
-}
 
 /**
  * Read file `fd` to its end into `bytes` from offset `used`, growing the buffer as needed. A short

@@ -1,9 +1,10 @@
 import { realpath } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { Ajv, type ValidateFunction } from 'ajv'
-import { type TSchema } from 'typebox'
-import { type DatasetSplitData, type RunIdList } from '../format/index.js'
-import { CompactRunIds } from './compact-run-ids.js'
+import { type DatasetSplitData, type RunIdList } from '../../format/index.js'
+import { decodeProject, decodeSplitFile, decodeTask, type Decoded, type ProjectFile, type SplitRecord, type TaskFile } from '../kiln/index.js'
+import { ProjectProblemError, ambiguousDataset, invalidFile, unreadableFile } from '../project-problem.js'
+import { datasetSummary, type DatasetSummary } from '../summary.js'
+import { type DatasetListing, type DatasetSource, type ProjectProblem, type ProjectsCatalog } from '../types.js'
 import {
   CHECKS_OPENED_PATH,
   DEFAULT_MAX_RUN_FILE_BYTES,
@@ -16,27 +17,18 @@ import {
   readKilnJson,
   type FileLimit
 } from './kiln-files.js'
-import { ProjectProblemError, ambiguousDataset, invalidFile, unreadableFile } from './project-problem.js'
 import { readRunsInOrder } from './read-runs.js'
 import { RunFileReader } from './run-file-reader.js'
-import { parseSplitFile } from './split-file.js'
-import {
-  DatasetSplitFileSchema,
-  ProjectFileSchema,
-  TaskFileSchema,
-  firstSchemaError,
-  type DatasetSplitFile,
-  type ProjectFile,
-  type TaskFile
-} from './kiln-schemas.js'
-import { type DatasetCatalog, type DatasetListing, type DatasetSource, type DatasetSummary, type ProjectProblem } from './types.js'
 
-/** A dataset split file as held in memory: its id lists may be compact (readSplit). */
-type SplitInMemory = Omit<DatasetSplitFile, 'split_contents'> & DatasetSplitData
+/*
+ * The catalogue of a mounted folder of Kiln projects: it finds, lists and describes dataset
+ * splits over the folders. Files are read by kiln-files.ts (every path rule is there), run files
+ * by read-runs.ts on a worker thread, and every file's content is decoded by ../kiln/.
+ */
 
 /** A located dataset split: its parsed file, where it is, and the folders around it. */
 interface FoundSplit {
-  readonly split: SplitInMemory
+  readonly split: SplitRecord
   readonly file: string
   readonly taskDir: string
   readonly projectDir: string
@@ -47,14 +39,6 @@ interface LocatedSplit extends FoundSplit {
   readonly project: ProjectFile
   readonly task: TaskFile
 }
-
-const ajv = new Ajv({ coerceTypes: false, removeAdditional: false, allErrors: false, strict: false })
-function validator<T> (schema: TSchema): ValidateFunction<T> {
-  return ajv.compile(schema) as ValidateFunction<T>
-}
-const isProject = validator<ProjectFile>(ProjectFileSchema)
-const isTask = validator<TaskFile>(TaskFileSchema)
-const isSplit = validator<DatasetSplitFile>(DatasetSplitFileSchema)
 
 /** Runs per batch: parsing a batch blocks the event loop for a few milliseconds, then it yields. */
 const DEFAULT_BATCH_SIZE = 64
@@ -82,25 +66,6 @@ function releaseNow (bytes: Buffer): void {
   if (buffer instanceof ArrayBuffer && buffer.byteLength > 1024 * 1024) structuredClone(buffer, { transfer: [buffer] })
 }
 
-/**
- * Read a dataset_split.kiln with its id lists kept compact (parseSplitFile): the schema is checked
- * on the rest of the file, the lists hold only strings by construction.
- */
-function parseSplit (bytes: Buffer): { split: SplitInMemory } | { detail: string } {
-  let value: unknown
-  try {
-    value = parseSplitFile(bytes)
-  } catch (err) {
-    return { detail: `not valid JSON: ${(err as Error).message}` }
-  }
-  if (typeof value !== 'object' || value === null) return { detail: 'not a JSON object' }
-  const { split_contents: lists } = value as { split_contents?: unknown }
-  const compact = typeof lists === 'object' && lists !== null && Object.values(lists).every((ids) => ids instanceof CompactRunIds)
-  const checked = compact ? { ...value, split_contents: {} } : value
-  if (!isSplit(checked)) return { detail: firstSchemaError(isSplit.errors) }
-  return { split: compact ? value as SplitInMemory : checked }
-}
-
 /** Split folders named for `id`: Kiln names them `<id> - <name>`. */
 const namedFor = (name: string, id: string): boolean => name === id || name.startsWith(`${id} - `)
 
@@ -112,7 +77,7 @@ const namedFor = (name: string, id: string): boolean => name === id || name.star
  * name (ProjectProblemError) for the requests that need it, and reported by the listing, which
  * lists everything else.
  */
-export class KilnProjects implements DatasetCatalog {
+export class KilnProjects implements ProjectsCatalog {
   private readonly batchSize: number
   private readonly reader: RunFileReader
   private readonly limit: FileLimit
@@ -156,30 +121,31 @@ export class KilnProjects implements DatasetCatalog {
     }
   }
 
-  /** A project.kiln or task.kiln, checked against its schema; throws ProjectProblemError. */
-  private readTyped<T> (root: string, path: string, check: ValidateFunction<T>, what: string): T {
+  /** A project.kiln or task.kiln, decoded; throws ProjectProblemError. */
+  private readTyped<T> (root: string, path: string, decode: (value: unknown) => Decoded<T>, what: string): T {
     let value: unknown
     try {
       value = readKilnJson(path, this.limit)
     } catch (err) {
       throw err instanceof KilnFileError ? unreadableFile(root, path, err) : err
     }
-    if (!check(value)) throw invalidFile(root, path, what, firstSchemaError(check.errors))
-    return value
+    const decoded = decode(value)
+    if ('detail' in decoded) throw invalidFile(root, path, what, decoded.detail)
+    return decoded.record
   }
 
   /** A dataset_split.kiln; throws ProjectProblemError. */
-  private readSplit (root: string, path: string): SplitInMemory {
+  private readSplit (root: string, path: string): SplitRecord {
     let bytes: Buffer
     try {
       bytes = readKilnFile(path, this.limit)
     } catch (err) {
       throw err instanceof KilnFileError ? unreadableFile(root, path, err) : err
     }
-    const parsed = parseSplit(bytes)
+    const decoded = decodeSplitFile(bytes)
     releaseNow(bytes)
-    if ('detail' in parsed) throw invalidFile(root, path, 'dataset split', parsed.detail)
-    return parsed.split
+    if ('detail' in decoded) throw invalidFile(root, path, 'dataset split', decoded.detail)
+    return decoded.record
   }
 
   /**
@@ -215,8 +181,8 @@ export class KilnProjects implements DatasetCatalog {
     const root = await this.realRoot()
     const found = await this.findSplit(root, id)
     if (found === undefined) return undefined
-    const project = this.readTyped(root, join(found.projectDir, 'project.kiln'), isProject, 'project file')
-    const task = this.readTyped(root, join(found.taskDir, 'task.kiln'), isTask, 'task file')
+    const project = this.readTyped(root, join(found.projectDir, 'project.kiln'), decodeProject, 'project file')
+    const task = this.readTyped(root, join(found.taskDir, 'task.kiln'), decodeTask, 'task file')
     return { ...found, project, task }
   }
 
@@ -242,7 +208,7 @@ export class KilnProjects implements DatasetCatalog {
   /** One dataset split's summary, or undefined. */
   async describe (id: string): Promise<DatasetSummary | undefined> {
     const found = await this.locate(id)
-    return found === undefined ? undefined : summaryOf(found)
+    return found === undefined ? undefined : datasetSummary(found)
   }
 
   /**
@@ -263,14 +229,14 @@ export class KilnProjects implements DatasetCatalog {
       }
     }
     // Every readable split file, listed or not: a copy in a broken project is still a copy.
-    const splits: Array<{ split: SplitInMemory, file: string, project?: ProjectFile, task?: TaskFile }> = []
+    const splits: Array<{ split: SplitRecord, file: string, project?: ProjectFile, task?: TaskFile }> = []
     const root = await this.realRoot()
     for (const projectDir of await this.projectDirs(root)) {
-      const project = attempt(() => this.readTyped(root, join(projectDir, 'project.kiln'), isProject, 'project file'))
+      const project = attempt(() => this.readTyped(root, join(projectDir, 'project.kiln'), decodeProject, 'project file'))
       const tasksDir = join(projectDir, 'tasks')
       for (const taskName of await listFolders(tasksDir)) {
         const taskDir = join(tasksDir, taskName)
-        const task = attempt(() => this.readTyped(root, join(taskDir, 'task.kiln'), isTask, 'task file'))
+        const task = attempt(() => this.readTyped(root, join(taskDir, 'task.kiln'), decodeTask, 'task file'))
         const splitsDir = join(taskDir, 'dataset_splits')
         for (const name of await listFolders(splitsDir)) {
           const file = join(splitsDir, name, 'dataset_split.kiln')
@@ -285,7 +251,7 @@ export class KilnProjects implements DatasetCatalog {
     for (const { split, project, task } of splits) {
       if (project === undefined || task === undefined) continue
       const ambiguous = (files.get(split.id)?.length ?? 0) > 1
-      datasets.push({ ...summaryOf({ split, project, task }), ...(ambiguous ? { ambiguous } : {}) })
+      datasets.push({ ...datasetSummary({ split, project, task }), ...(ambiguous ? { ambiguous } : {}) })
     }
     for (const [id, copies] of files) {
       if (copies.length > 1) problems.push(ambiguousDataset(root, id, copies).problem)
@@ -299,15 +265,4 @@ export class KilnProjects implements DatasetCatalog {
 /** Code-unit order: the same on every machine, whatever its locale. */
 function compareText (a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
-}
-
-function summaryOf ({ split, project, task }: Pick<LocatedSplit, 'split' | 'project' | 'task'>): DatasetSummary {
-  return {
-    id: split.id,
-    name: split.name,
-    description: split.description ?? null,
-    project: { id: project.id, name: project.name },
-    task: { id: task.id, name: task.name, structured_output: task.output_json_schema != null },
-    splits: Object.entries(split.split_contents).map(([name, ids]) => ({ name, run_count: ids.length }))
-  }
 }

@@ -1,10 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
-import { CompactRunIds } from '../../src/source/compact-run-ids.js'
-import { KilnProjects } from '../../src/source/kiln-project.js'
-import { parseSplitFile } from '../../src/source/split-file.js'
+import { EXAMPLE_PROJECT_DIR } from '../../../src/config.js'
+import { CompactRunIds } from '../../../src/source/kiln/compact-run-ids.js'
+import { KilnProjects } from '../../../src/source/mounted/kiln-projects.js'
+import { parseSplitFile } from '../../../src/source/kiln/split-file.js'
 
 const parseSplitText = (text: string): unknown => parseSplitFile(Buffer.from(text, 'utf8'))
 

@@ -1,7 +1,7 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readlinkSync, type Stats } from 'node:fs'
 import { lstat, opendir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { isOutOfFileHandles } from '../out-of-files.js'
+import { isOutOfFileHandles } from '../../out-of-files.js'
 import { readToEnd } from './read-to-end.js'
 
 /*

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { type FileBatch, type FileBatchRequest } from '../../src/source/file-batch.js'
-import { KilnProjects } from '../../src/source/kiln-project.js'
-import { RunFileReader } from '../../src/source/run-file-reader.js'
-import { makeKilnProject } from '../helpers/kiln-project.js'
+import { type FileBatch, type FileBatchRequest } from '../../../src/source/mounted/file-batch.js'
+import { KilnProjects } from '../../../src/source/mounted/kiln-projects.js'
+import { RunFileReader } from '../../../src/source/mounted/run-file-reader.js'
+import { makeKilnProject } from '../../helpers/kiln-project.js'
 
 /** A reader whose "worker" answers late; counts the batches it read and those read on this thread. */
 class SlowReader extends RunFileReader {
