@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { createDatasetValidator } from '../dataset-validator.js'
 import { DATA_ERRORS } from '../errors.js'
+import { exportParams } from '../export/request-params.js'
 import { FormatError } from '../format/index.js'
 import { PROVIDER_PROFILES, type ProviderProfileName } from '../validate/index.js'
 import { parseOrUsage } from './args.js'
@@ -30,15 +31,15 @@ export async function validateCommand (args: string[], io: CliIo): Promise<numbe
   const validator = await createDatasetValidator()
   let report
   try {
-    report = await validator.validate(source, {
-      splitName: values.split,
-      format: request.format,
-      dataStrategy: request.dataStrategy,
-      includeToolCalls: request.includeToolCalls,
-      tools: request.tools,
-      systemMessage: request.systemMessage ?? '',
-      thinkingInstructions: request.thinkingInstructions
-    }, { profile: profile as ProviderProfileName | undefined, model: values.model }, io.signal, 'options')
+    report = await validator.validate(source, exportParams({
+      split_name: values.split,
+      format: request.formatName,
+      data_strategy: request.dataStrategy,
+      system_message: request.systemMessage ?? '',
+      thinking_instructions: request.thinkingInstructions,
+      include_tool_calls: request.includeToolCalls,
+      tools: request.tools
+    }), { profile: profile as ProviderProfileName | undefined, model: values.model }, io.signal, 'options')
   } catch (err) {
     if (!(err instanceof FormatError)) {
       if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('KEX_')) {

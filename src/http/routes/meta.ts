@@ -1,20 +1,13 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DATA_STRATEGIES, FORMATS, resolveFormat } from '../../format/index.js'
+import { FORMATS, resolveFormat } from '../../format/index.js'
 import { ErrorResponseSchema } from '../schemas/error-response.js'
 import { type FormatName } from '../schemas/export-request.js'
-
-const FormatInfoSchema = Type.Object({
-  name: Type.String({ description: 'The value of `format` in an export request.' }),
-  alias_of: Type.Optional(Type.String({ description: 'For a later Kiln name, the format it stands for (same lines).' })),
-  description: Type.String(),
-  data_strategies: Type.Array(Type.Enum(DATA_STRATEGIES), { description: 'The data strategies this format accepts.' }),
-  parses_output: Type.Boolean({ description: 'True when the final output must be valid JSON.' })
-})
+import { FormatInfoSchema, type FormatInfo } from '../schemas/format-info.js'
 
 /** `GET /formats`, and the probes `GET /health` (liveness) and `GET /ready` (readiness). */
 const metaRoutes: FastifyPluginAsyncTypebox<{ formats: readonly FormatName[] }> = async (app, options) => {
-  const formatList = options.formats.map((name) => {
+  const formatList = options.formats.map((name): FormatInfo => {
     const format = resolveFormat(name) ?? 'openai_chat_jsonl'
     return {
       name,
