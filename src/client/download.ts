@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
 import { parse as parseContentDisposition } from 'content-disposition'
-import { type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { countLines } from '../jsonl/count-lines.js'
 import { LINE_COUNT_HEADER, LINES_TRAILER, SHA256_TRAILER } from '../jsonl/trailers.js'
 import { ExportIntegrityError } from './errors.js'
 import { header } from './headers.js'
-import { type ExportDownload, type ExportSummary } from './types.js'
+import type { ExportDownload, ExportSummary } from './types.js'
 
 /** Split verified chunks into lines on `\n` only, decoding strict UTF-8 (a BOM is kept as data). */
 async function * splitLines (chunks: AsyncIterable<Uint8Array>): AsyncIterable<string> {

@@ -1,6 +1,6 @@
-import { type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { header, parseRetryAfter, type Headers } from './headers.js'
-import { type ApiErrorBody, type ValidationReport } from './types.js'
+import type { ApiErrorBody, ValidationReport } from './types.js'
 
 /** An error answer of the API (any non-2xx status), with its code, Kiln's message and the offending runs. */
 export class KilnExportApiError extends Error {

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { request, type Dispatcher } from 'undici'
 import { KilnExportApiError, apiError } from './errors.js'
 import { header, parseRetryAfter } from './headers.js'
-import { type CallOptions, type KilnExportClientOptions } from './types.js'
+import type { CallOptions, KilnExportClientOptions } from './types.js'
 
 /** Connection failures before any response: safe to retry, the request had no effect yet. */
 const RETRYABLE_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])

@@ -1,11 +1,11 @@
-import { type Dispatcher } from 'undici'
-import { type DataStrategy } from '../format/index.js'
-import { type ErrorWithReport } from '../http/schemas/error-response.js'
-import { type ExportRequest } from '../http/schemas/export-request.js'
-import { type FormatInfo } from '../http/schemas/format-info.js'
-import { type ValidateRequest } from '../http/schemas/validate-request.js'
-import { type DatasetSummary, type SplitSummary } from '../source/types.js'
-import { type ValidationReport } from '../validate/index.js'
+import type { Dispatcher } from 'undici'
+import type { DataStrategy } from '../format/index.js'
+import type { ErrorWithReport } from '../http/schemas/error-response.js'
+import type { ExportRequest } from '../http/schemas/export-request.js'
+import type { FormatInfo } from '../http/schemas/format-info.js'
+import type { ValidateRequest } from '../http/schemas/validate-request.js'
+import type { DatasetSummary, SplitSummary } from '../source/types.js'
+import type { ValidationReport } from '../validate/index.js'
 
 /*
  * The client's request and response types. They are the service's own (the TypeBox schemas that
