@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { cpus, release, totalmem } from 'node:os'
-import { type BreakdownResult } from '../breakdown.js'
+// `import type`: breakdown.ts is a script that runs when loaded.
+import type { BreakdownResult } from '../breakdown.js'
 import { type ProjectMeta } from '../generate-project.js'
 import { type Format, type Strategy } from './options.js'
 import { type ServerMode } from './processes.js'

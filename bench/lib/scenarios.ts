@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process'
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { type BreakdownResult } from '../breakdown.js'
+// `import type`: breakdown.ts is a script that runs when loaded.
+import type { BreakdownResult } from '../breakdown.js'
 import { type ProjectMeta } from '../generate-project.js'
 import { post } from './client.js'
 import { checkTransfer, exportBody, log, measureCeiling, repeatExport, withServer } from './measure.js'
