@@ -1,4 +1,5 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { ValidationReportErrorsError, listedProblem } from '../../errors.js'
 import { prepareExport, type ExportTuning } from '../../export/prepare-export.js'
@@ -186,4 +187,5 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
   })
 }
 
-export default datasetRoutes
+// Encapsulated (the routes' hooks and schemas stay inside), with a name and the decorations it uses.
+export default fp(datasetRoutes, { name: 'datasets-routes', encapsulate: true, dependencies: ['export-slots', 'dataset-validator'] })

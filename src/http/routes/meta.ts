@@ -1,4 +1,5 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { FORMATS, resolveFormat } from '../../format/index.js'
 import { ErrorResponseSchema } from '../schemas/error-response.js'
@@ -61,4 +62,5 @@ const metaRoutes: FastifyPluginAsyncTypebox<{ formats: readonly FormatName[] }> 
   })
 }
 
-export default metaRoutes
+// Encapsulated (the routes' hooks and schemas stay inside), with a name and the decorations it uses.
+export default fp(metaRoutes, { name: 'meta-routes', encapsulate: true, dependencies: ['overload'] })

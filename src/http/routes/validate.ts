@@ -1,4 +1,5 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import fp from 'fastify-plugin'
 import { type ProfileRequest } from '../../dataset-validator.js'
 import { exportParams } from '../../export/request-params.js'
 import { type DatasetCatalog } from '../../source/types.js'
@@ -90,4 +91,5 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
   })
 }
 
-export default validateRoutes
+// Encapsulated (the routes' hooks and schemas stay inside), with a name and the decorations it uses.
+export default fp(validateRoutes, { name: 'validate-routes', encapsulate: true, dependencies: ['export-slots', 'dataset-validator'] })
