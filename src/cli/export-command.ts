@@ -10,6 +10,7 @@ import { DATASET_OPTIONS, EXIT_UNKNOWN_DATASET, datasetRequest, findDataset } fr
 import { EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError, say, type CliIo } from './io.js'
 import { writeFileAtomically } from '../jsonl/write-file-atomically.js'
 import { createProgress, isBrokenPipe, writeToStream } from './output.js'
+import { requestFields } from './request-fields.js'
 
 /** Exit status of a command interrupted by SIGINT/SIGTERM (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130
@@ -59,15 +60,7 @@ export async function exportCommand (args: string[], io: CliIo): Promise<number>
 
   let prepared: PreparedExport
   try {
-    prepared = await prepareExport(source, exportParams({
-      split_name: splitName,
-      format: request.formatName,
-      data_strategy: request.dataStrategy,
-      system_message: systemMessage,
-      thinking_instructions: request.thinkingInstructions,
-      include_tool_calls: request.includeToolCalls,
-      tools: request.tools
-    }), { signal: io.signal })
+    prepared = await prepareExport(source, exportParams(requestFields(request, splitName, systemMessage)), { signal: io.signal })
   } catch (err) {
     if (err instanceof ExportDataError || err instanceof FormatError) return reportDataError(io, err)
     if (io.signal?.aborted === true) {

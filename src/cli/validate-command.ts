@@ -7,6 +7,7 @@ import { PROVIDER_PROFILES, type ProviderProfileName } from '../validate/index.j
 import { parseOrUsage } from './args.js'
 import { DATASET_OPTIONS, EXIT_UNKNOWN_DATASET, datasetRequest, findDataset } from './dataset-options.js'
 import { EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError, say, type CliIo } from './io.js'
+import { requestFields } from './request-fields.js'
 
 const OPTIONS = {
   ...DATASET_OPTIONS,
@@ -31,15 +32,7 @@ export async function validateCommand (args: string[], io: CliIo): Promise<numbe
   const validator = await createDatasetValidator()
   let report
   try {
-    report = await validator.validate(source, exportParams({
-      split_name: values.split,
-      format: request.formatName,
-      data_strategy: request.dataStrategy,
-      system_message: request.systemMessage ?? '',
-      thinking_instructions: request.thinkingInstructions,
-      include_tool_calls: request.includeToolCalls,
-      tools: request.tools
-    }), { profile: profile as ProviderProfileName | undefined, model: values.model }, io.signal, 'options')
+    report = await validator.validate(source, exportParams(requestFields(request, values.split, request.systemMessage ?? '')), { profile: profile as ProviderProfileName | undefined, model: values.model }, io.signal, 'options')
   } catch (err) {
     if (!(err instanceof FormatError)) {
       if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('KEX_')) {
