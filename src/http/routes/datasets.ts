@@ -8,7 +8,7 @@ import { type DatasetCatalog } from '../../source/types.js'
 import { type ValidationReport } from '../../validate/index.js'
 import { sendJsonl } from '../jsonl-reply.js'
 import { datasetNotFound, resolveSource } from '../resolve-source.js'
-import { ErrorResponseSchema, ErrorWithReportSchema, type ErrorResponse } from '../schemas/error-response.js'
+import { AMBIGUOUS_DESCRIPTION, ErrorWithReportSchema, errorExample, errorResponse } from '../schemas/error-response.js'
 import { DatasetParamsSchema, EXPORT_SUCCESS_EXAMPLE, ExportQuerySchema, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
 import { ProjectProblemSchema } from '../schemas/project-problem.js'
 
@@ -50,11 +50,6 @@ const DatasetSummarySchema = Type.Object({
   }))
 })
 
-const errorResponse = (description: string, example?: ErrorResponse) => ({ ...ErrorResponseSchema, description, ...(example === undefined ? {} : { examples: [example] }) })
-
-/** A real error body of each status, as Swagger UI's example for it. */
-const errorExample = (statusCode: number, error: string, code: string, message: string): ErrorResponse => ({ statusCode, error, code, message })
-const AMBIGUOUS_409 = 'The dataset split id is in more than one split file under KILN_PROJECTS_DIR (a copied project or folder): KEX_DATASET_AMBIGUOUS, naming them.'
 const PROJECT_FILE_422 = 'A file the dataset split needs (its dataset_split.kiln, task.kiln or project.kiln) cannot be used: not a regular file, ' +
   'over MAX_KILN_FILE_BYTES, or not a valid Kiln file (KEX_KILN_FILE_*; the message names the file).'
 
@@ -91,7 +86,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         200: DatasetSummarySchema,
         400: errorResponse('Invalid id.'),
         404: errorResponse('Unknown dataset split.'),
-        409: errorResponse(AMBIGUOUS_409),
+        409: errorResponse(AMBIGUOUS_DESCRIPTION),
         422: errorResponse(PROJECT_FILE_422)
       }
     }
@@ -132,7 +127,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           errorExample(400, 'Bad Request', 'KEX_VALIDATION_FAILED', `body/format must be one of: ${options.formats.join(', ')}; did you mean openai_chat_jsonl?`)),
         404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).',
           errorExample(404, 'Not Found', 'KEX_SPLIT_NOT_FOUND', 'Split Train not found in dataset "Jokes v1" (150621256807): its splits are: train, test (case-sensitive)')),
-        409: errorResponse(AMBIGUOUS_409,
+        409: errorResponse(AMBIGUOUS_DESCRIPTION,
           errorExample(409, 'Conflict', 'KEX_DATASET_AMBIGUOUS', 'Dataset split 150621256807 is in 2 split files: "Joke Lab/tasks/…/dataset_split.kiln" and "Joke Lab copy/tasks/…/dataset_split.kiln". Mount only one of the projects, or remove the copied split folder')),
         413: errorResponse('Request body over BODY_LIMIT.',
           errorExample(413, 'Payload Too Large', 'KEX_BODY_TOO_LARGE', 'Request body is larger than the limit of 134217728 bytes (BODY_LIMIT)')),

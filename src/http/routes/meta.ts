@@ -2,7 +2,7 @@ import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { FORMATS, resolveFormat } from '../../format/index.js'
-import { ErrorResponseSchema } from '../schemas/error-response.js'
+import { errorResponse } from '../schemas/error-response.js'
 import { type FormatName } from '../schemas/export-request.js'
 import { FormatInfoSchema, type FormatInfo } from '../schemas/format-info.js'
 
@@ -52,7 +52,7 @@ const metaRoutes: FastifyPluginAsyncTypebox<{ formats: readonly FormatName[] }> 
       security: [],
       response: {
         200: Type.Object({ status: Type.Literal('ready') }),
-        503: { ...ErrorResponseSchema, description: 'Not ready: KEX_OVERLOADED (under pressure) or KEX_SHUTTING_DOWN.' }
+        503: errorResponse('Not ready: KEX_OVERLOADED (under pressure) or KEX_SHUTTING_DOWN.')
       }
     }
   }, async () => {

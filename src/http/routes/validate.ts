@@ -6,7 +6,7 @@ import { type DatasetCatalog } from '../../source/types.js'
 import { ValidationReportSchema } from '../../validate/index.js'
 import { profileList } from '../profile-list.js'
 import { resolveSource } from '../resolve-source.js'
-import { ErrorResponseSchema } from '../schemas/error-response.js'
+import { AMBIGUOUS_DESCRIPTION, errorResponse } from '../schemas/error-response.js'
 import { DatasetParamsSchema, type FormatName } from '../schemas/export-request.js'
 import { REPORT_EXAMPLE } from '../schemas/report-example.js'
 import { validateRequestSchema, type ValidateRequest } from '../schemas/validate-request.js'
@@ -19,8 +19,6 @@ export interface ValidateRoutesOptions {
   /** The format names requests may use. */
   readonly formats: readonly FormatName[]
 }
-
-const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
 
 function profileRequest (body: ValidateRequest): ProfileRequest {
   return {
@@ -64,7 +62,7 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
         200: { ...ValidationReportSchema, examples: [REPORT_EXAMPLE] },
         400: errorResponse('Invalid request: schema violation, malformed JSON, JSON nested deeper than 1000 levels, a dataset id mismatch, a model the profile does not list, or a data strategy the format does not take (GET /formats).'),
         404: errorResponse('Unknown dataset split, or unknown split name.'),
-        409: errorResponse('The dataset split id is in more than one split file under KILN_PROJECTS_DIR (a copied project or folder): KEX_DATASET_AMBIGUOUS, naming them.'),
+        409: errorResponse(AMBIGUOUS_DESCRIPTION),
         413: errorResponse('Request body over BODY_LIMIT.'),
         415: errorResponse('Content-Type is not application/json.'),
         422: errorResponse('A mounted file the dataset split needs (dataset_split.kiln, task.kiln, project.kiln) cannot be used (KEX_KILN_FILE_*; the message names the file), ' +
