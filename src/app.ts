@@ -7,7 +7,10 @@ import auth from './http/plugins/auth.js'
 import errorHandler from './http/plugins/error-handler.js'
 import httpRules from './http/plugins/http-rules.js'
 import jsonBody from './http/plugins/json-body.js'
-import limits from './http/plugins/limits.js'
+import datasetValidator from './http/plugins/dataset-validator.js'
+import exportSlots from './http/plugins/export-slots.js'
+import overload from './http/plugins/overload.js'
+import shutdown from './http/plugins/shutdown.js'
 import swagger from './http/plugins/swagger.js'
 import datasetRoutes from './http/routes/datasets.js'
 import metaRoutes from './http/routes/meta.js'
@@ -15,7 +18,7 @@ import validateRoutes from './http/routes/validate.js'
 import { LOG_REDACT_PATHS, LOG_SERIALIZERS } from './http/log-redaction.js'
 import { clientErrorHandler, frameworkErrors } from './http/protocol-errors.js'
 import { DATASET_ID_MAX_LENGTH, type FormatName } from './http/schemas/export-request.js'
-import { validatorCompiler } from './http/validation.js'
+import { validatorCompiler } from './http/schema-validator.js'
 import { type ExportTuning } from './export/prepare-export.js'
 import { DATASET_FORMATS, FORMAT_ALIASES, type FormatAlias } from './format/index.js'
 import { type DatasetCatalog } from './source/types.js'
@@ -67,7 +70,7 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
       // http-rules answers a missing Host in our error format.
       requireHostHeader: false
     },
-    // The limits plugin answers requests that arrive while closing, in our error format.
+    // The shutdown plugin answers requests that arrive while closing, in our error format.
     return503OnClosing: false,
     // Errors before routing (parser, router) answer in our error format too; http-rules checks Host.
     clientErrorHandler,
@@ -88,14 +91,17 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
   await app.register(compress, { customTypes: /^(?:application\/(?:jsonl|json|[\w.+-]+\+json)|text\/)/, encodings: ['br', 'gzip', 'deflate'] })
   // The API speaks JSON only (valid UTF-8): anything else is a clear 415 or 400.
   await app.register(jsonBody)
-  await app.register(limits, config)
+  // Refusals before auth, in this order: shutting down, then under pressure (503 + Retry-After).
+  await app.register(shutdown)
+  await app.register(overload, config)
+  await app.register(exportSlots, config)
   await app.register(auth, { token: config.apiToken })
   await app.register(swagger, { tokenRequired: config.apiToken !== undefined })
   // The six formats, plus Kiln's later names when FORMAT_ALIASES is on.
   const formats: FormatName[] = [...DATASET_FORMATS, ...(config.formatAliases ? Object.keys(FORMAT_ALIASES) as FormatAlias[] : [])]
   await app.register(metaRoutes, { formats })
-  const validation = { pricesFile: config.pricesFile, maxWorkChars: config.validateMaxChars }
-  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning, formats, ...validation })
-  await app.register(validateRoutes, { catalog: options.catalog, formats, ...validation })
+  await app.register(datasetValidator, { pricesFile: config.pricesFile, maxWorkChars: config.validateMaxChars })
+  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning, formats })
+  await app.register(validateRoutes, { catalog: options.catalog, formats })
   return app
 }

@@ -3,12 +3,14 @@ import { basename, dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DATA_ERRORS } from '../errors.js'
 import { ExportDataError, prepareExport, type PreparedExport } from '../export/prepare-export.js'
+import { exportParams } from '../export/request-params.js'
 import { FormatError } from '../format/index.js'
 import { parseOrUsage, required } from './args.js'
 import { DATASET_OPTIONS, EXIT_UNKNOWN_DATASET, datasetRequest, findDataset } from './dataset-options.js'
 import { EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError, say, type CliIo } from './io.js'
-import { writeFileAtomically } from '../write-file-atomically.js'
+import { writeFileAtomically } from '../jsonl/write-file-atomically.js'
 import { createProgress, isBrokenPipe, writeToStream } from './output.js'
+import { requestFields } from './request-fields.js'
 
 /** Exit status of a command interrupted by SIGINT/SIGTERM (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130
@@ -58,16 +60,7 @@ export async function exportCommand (args: string[], io: CliIo): Promise<number>
 
   let prepared: PreparedExport
   try {
-    prepared = await prepareExport(source, {
-      splitName,
-      format: request.format,
-      formatName: request.formatName,
-      dataStrategy: request.dataStrategy,
-      includeToolCalls: request.includeToolCalls,
-      tools: request.tools,
-      systemMessage,
-      thinkingInstructions: request.thinkingInstructions
-    }, { signal: io.signal })
+    prepared = await prepareExport(source, exportParams(requestFields(request, splitName, systemMessage)), { signal: io.signal })
   } catch (err) {
     if (err instanceof ExportDataError || err instanceof FormatError) return reportDataError(io, err)
     if (io.signal?.aborted === true) {

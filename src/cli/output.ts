@@ -1,5 +1,5 @@
 import { type OutputStream } from './io.js'
-import { countLines } from '../export/line-encoder.js'
+import { countLines } from '../jsonl/count-lines.js'
 
 /** Called with each chunk just before it is written (progress counting). */
 export type OnChunk = (chunk: Uint8Array) => void

@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util'
 import { createDatasetValidator } from '../validate/dataset-validator.js'
 import { DATA_ERRORS, validatorErrorAnswer } from '../errors.js'
+import { exportParams } from '../export/request-params.js'
 import { FormatError } from '../format/index.js'
 import { PROVIDER_PROFILES, type ProviderProfileName } from '../validate/index.js'
 import { parseOrUsage } from './args.js'
 import { DATASET_OPTIONS, EXIT_UNKNOWN_DATASET, datasetRequest, findDataset } from './dataset-options.js'
 import { EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError, say, type CliIo } from './io.js'
+import { requestFields } from './request-fields.js'
 
 const OPTIONS = {
   ...DATASET_OPTIONS,
@@ -30,15 +32,7 @@ export async function validateCommand (args: string[], io: CliIo): Promise<numbe
   const validator = await createDatasetValidator()
   let report
   try {
-    report = await validator.validate(source, {
-      splitName: values.split,
-      format: request.format,
-      dataStrategy: request.dataStrategy,
-      includeToolCalls: request.includeToolCalls,
-      tools: request.tools,
-      systemMessage: request.systemMessage ?? '',
-      thinkingInstructions: request.thinkingInstructions
-    }, { profile: profile as ProviderProfileName | undefined, model: values.model }, io.signal, 'options')
+    report = await validator.validate(source, exportParams(requestFields(request, values.split, request.systemMessage ?? '')), { profile: profile as ProviderProfileName | undefined, model: values.model }, io.signal, 'options')
   } catch (thrown) {
     // The validator's domain errors are said as the API says them (same message).
     const err = validatorErrorAnswer(thrown) ?? thrown

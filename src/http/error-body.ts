@@ -18,7 +18,7 @@ import { FormatError } from '../format/index.js'
 import { isOutOfFileHandles } from '../out-of-files.js'
 import { ProjectProblemError } from '../source/project-problem.js'
 import { type ErrorResponse, type ErrorWithReport } from './schemas/error-response.js'
-import { describeValidationErrors } from './validation.js'
+import { describeValidationErrors } from './schema-validator.js'
 
 interface ErrorLike {
   readonly code?: unknown

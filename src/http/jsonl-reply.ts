@@ -3,16 +3,12 @@ import { type IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import { create as contentDisposition } from 'content-disposition'
 import { type FastifyReply } from 'fastify'
-import { countLines } from '../export/line-encoder.js'
 import { type PreparedExport } from '../export/prepare-export.js'
+import { countLines } from '../jsonl/count-lines.js'
+import { LINE_COUNT_HEADER, LINES_TRAILER, SHA256_TRAILER } from '../jsonl/trailers.js'
 
 /** The media type of every export (one JSON object per line). */
 export const JSONL_CONTENT_TYPE = 'application/jsonl; charset=utf-8'
-
-/** Trailer with the number of lines actually sent. */
-export const LINES_TRAILER = 'x-export-lines'
-/** Trailer with the hex SHA-256 of the body actually sent. */
-export const SHA256_TRAILER = 'x-export-sha256'
 
 /**
  * Send a checked export as a chunked JSONL download. The body is pulled from the export's async
@@ -49,7 +45,7 @@ export function sendJsonl (reply: FastifyReply, prepared: PreparedExport, progre
   reply.header('content-type', JSONL_CONTENT_TYPE)
   // RFC 6266: an ASCII fallback `filename` plus `filename*` (UTF-8) when the name needs it.
   reply.header('content-disposition', contentDisposition(prepared.fileName, { type: 'attachment' }))
-  reply.header('x-export-line-count', String(prepared.lineCount))
+  reply.header(LINE_COUNT_HEADER, String(prepared.lineCount))
   if (closeDelimited) {
     reply.header('connection', 'close')
   } else {
@@ -80,7 +76,7 @@ export function dropJsonlHeaders (reply: FastifyReply): void {
   reply.removeTrailer(SHA256_TRAILER)
 }
 
-const STREAM_HEADERS = ['content-disposition', 'x-export-line-count', 'trailer', 'transfer-encoding', 'content-encoding', 'content-length', 'vary']
+const STREAM_HEADERS = ['content-disposition', LINE_COUNT_HEADER, 'trailer', 'transfer-encoding', 'content-encoding', 'content-length', 'vary']
 
 /**
  * Fastify 5 announces trailers as `Trailer: a b`; RFC 9110 (section 6.6.2) lists field names with

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { type CliIo, type OutputStream } from '../../src/cli/io.js'
 import { createProgress, writeToStream } from '../../src/cli/output.js'
-import { writeFileAtomically } from '../../src/write-file-atomically.js'
+import { writeFileAtomically } from '../../src/jsonl/write-file-atomically.js'
 import { runCli } from '../../src/cli/run.js'
 
 /** A stream that records what is written; `isTTY` as asked. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
-import { closestValue } from '../../src/http/validation.js'
+import { closestValue } from '../../src/http/schema-validator.js'
 import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { postJson, startServer } from '../helpers/server.js'
 

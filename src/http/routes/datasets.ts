@@ -1,16 +1,17 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { ValidationReportErrorsError, listedProblem } from '../../errors.js'
-import { prepareExport, type ExportParams, type ExportTuning } from '../../export/prepare-export.js'
-import { resolveFormat } from '../../format/index.js'
+import { prepareExport, type ExportTuning } from '../../export/prepare-export.js'
+import { exportParams } from '../../export/request-params.js'
 import { DatasetSummarySchema } from '../../source/summary.js'
 import { type DatasetCatalog } from '../../source/types.js'
-import { PROVIDER_PROFILES, type ValidationReport } from '../../validate/index.js'
-import { createDatasetValidator } from '../../validate/dataset-validator.js'
+import { type ValidationReport } from '../../validate/index.js'
 import { sendJsonl } from '../jsonl-reply.js'
 import { datasetNotFound, resolveSource } from '../resolve-source.js'
-import { ErrorResponseSchema, ErrorWithReportSchema, type ErrorResponse } from '../schemas/error-response.js'
-import { DatasetParamsSchema, EXPORT_SUCCESS_EXAMPLE, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
+import { AMBIGUOUS_DESCRIPTION, ErrorWithReportSchema, errorExample, errorResponse } from '../schemas/error-response.js'
+import { DatasetParamsSchema, EXPORT_SUCCESS_EXAMPLE, ExportQuerySchema, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
+import { ProjectProblemSchema } from '../schemas/project-problem.js'
 
 /** Options of the datasets routes. */
 export interface DatasetRoutesOptions {
@@ -19,21 +20,7 @@ export interface DatasetRoutesOptions {
   readonly tuning?: ExportTuning
   /** The format names requests may use. */
   readonly formats: readonly FormatName[]
-  /** A price table used instead of data/prices.json (PRICES_FILE), for `?validate=strict`. */
-  readonly pricesFile?: string
-  /** VALIDATE_MAX_CHARS: characters of work per validation report. */
-  readonly maxWorkChars?: number
 }
-
-/** `?validate=strict`: validate first, refuse when the report has errors. Unknown parameters are a 400, so a misspelt one never skips the check. */
-const ExportQuerySchema = Type.Object({
-  validate: Type.Optional(Type.Enum(['strict'] as const, {
-    type: 'string',
-    description: 'strict: validate the split first (as POST /datasets/{id}/validate) and refuse with 422 KEX_VALIDATION_REPORT_ERRORS and the report when it has errors.'
-  })),
-  provider_profile: Type.Optional(Type.Enum(PROVIDER_PROFILES, { type: 'string', description: 'With validate=strict: whose rules to check (default: the format\'s profile).' })),
-  model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'With validate=strict: the profile\'s model (default: its default model).' }))
-}, { additionalProperties: false })
 
 /** The 422 message of a strict export refused by its report: the counts and the first error. */
 function refusalMessage (report: ValidationReport): string {
@@ -42,27 +29,12 @@ function refusalMessage (report: ValidationReport): string {
   return first === undefined ? counted : `${counted}; first: ${first.code}${first.run_id === null ? '' : ` (run ${first.run_id})`}: ${first.message}`
 }
 
-const ProjectProblemSchema = Type.Object({
-  code: Type.String({
-    pattern: '^KEX_',
-    description: 'What a request needing the file is answered: KEX_KILN_FILE_NOT_REGULAR, KEX_KILN_FILE_TOO_LARGE, KEX_KILN_FILE_INVALID, or KEX_DATASET_AMBIGUOUS (a dataset split id in several files).'
-  }),
-  files: Type.Array(Type.String(), { description: 'The files concerned, relative to KILN_PROJECTS_DIR.' }),
-  message: Type.String({ description: 'What is wrong and how to fix it.' })
-}, { description: 'A file of a mounted project that cannot be used (the dataset splits that need it are left out of the list), or a dataset split id found in several files.' })
-
-const errorResponse = (description: string, example?: ErrorResponse) => ({ ...ErrorResponseSchema, description, ...(example === undefined ? {} : { examples: [example] }) })
-
-/** A real error body of each status, as Swagger UI's example for it. */
-const errorExample = (statusCode: number, error: string, code: string, message: string): ErrorResponse => ({ statusCode, error, code, message })
-const AMBIGUOUS_409 = 'The dataset split id is in more than one split file under KILN_PROJECTS_DIR (a copied project or folder): KEX_DATASET_AMBIGUOUS, naming them.'
 const PROJECT_FILE_422 = 'A file the dataset split needs (its dataset_split.kiln, task.kiln or project.kiln) cannot be used: not a regular file, ' +
   'over MAX_KILN_FILE_BYTES, or not a valid Kiln file (KEX_KILN_FILE_*; the message names the file).'
 
 /** `POST /datasets/:id/export`: check the whole export, then stream it as JSONL. */
 const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, options) => {
   const { catalog } = options
-  const validator = await createDatasetValidator(options.pricesFile, { maxWorkChars: options.maxWorkChars })
 
   app.get('/datasets', {
     schema: {
@@ -93,7 +65,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         200: DatasetSummarySchema,
         400: errorResponse('Invalid id.'),
         404: errorResponse('Unknown dataset split.'),
-        409: errorResponse(AMBIGUOUS_409),
+        409: errorResponse(AMBIGUOUS_DESCRIPTION),
         422: errorResponse(PROJECT_FILE_422)
       }
     }
@@ -134,7 +106,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           errorExample(400, 'Bad Request', 'KEX_VALIDATION_FAILED', `body/format must be one of: ${options.formats.join(', ')}; did you mean openai_chat_jsonl?`)),
         404: errorResponse('Unknown dataset split, or unknown split name (Kiln: `Split <name> not found in dataset`).',
           errorExample(404, 'Not Found', 'KEX_SPLIT_NOT_FOUND', 'Split Train not found in dataset "Jokes v1" (150621256807): its splits are: train, test (case-sensitive)')),
-        409: errorResponse(AMBIGUOUS_409,
+        409: errorResponse(AMBIGUOUS_DESCRIPTION,
           errorExample(409, 'Conflict', 'KEX_DATASET_AMBIGUOUS', 'Dataset split 150621256807 is in 2 split files: "Joke Lab/tasks/…/dataset_split.kiln" and "Joke Lab copy/tasks/…/dataset_split.kiln". Mount only one of the projects, or remove the copied split folder')),
         413: errorResponse('Request body over BODY_LIMIT.',
           errorExample(413, 'Payload Too Large', 'KEX_BODY_TOO_LARGE', 'Request body is larger than the limit of 134217728 bytes (BODY_LIMIT)')),
@@ -171,21 +143,11 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
       if (lease.cutReason === undefined) request.log.info({ dataset: request.params.id, ms }, 'export aborted: the client went away')
       else request.log.info({ dataset: request.params.id, ms, reason: lease.cutReason }, 'export cut')
     })
-    const params: ExportParams = {
-      splitName: body.split_name,
-      // The schema only lets through names that resolve.
-      format: resolveFormat(body.format) ?? 'openai_chat_jsonl',
-      formatName: body.format,
-      dataStrategy: body.data_strategy ?? 'final_only',
-      systemMessage: body.system_message,
-      thinkingInstructions: body.thinking_instructions ?? null,
-      includeToolCalls: body.include_tool_calls ?? true,
-      tools: body.tools ?? null
-    }
+    const params = exportParams(body)
     const { query } = request
     if (query.validate === 'strict') {
       const choice = { ...(query.provider_profile === undefined ? {} : { profile: query.provider_profile }), ...(query.model === undefined ? {} : { model: query.model }) }
-      const report = await validator.validate(source, params, choice, signal, 'querystring')
+      const report = await app.datasetValidator.validate(source, params, choice, signal, 'querystring')
       if (report.status === 'errors') throw new ValidationReportErrorsError(refusalMessage(report), report)
       request.log.info({ dataset: request.params.id, warnings: report.warning_count }, 'export validated')
     }
@@ -199,4 +161,5 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
   })
 }
 
-export default datasetRoutes
+// Encapsulated (the routes' hooks and schemas stay inside), with a name and the decorations it uses.
+export default fp(datasetRoutes, { name: 'datasets-routes', encapsulate: true, dependencies: ['export-slots', 'dataset-validator'] })

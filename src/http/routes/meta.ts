@@ -1,20 +1,14 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import fp from 'fastify-plugin'
 import { Type } from 'typebox'
-import { DATA_STRATEGIES, FORMATS, resolveFormat } from '../../format/index.js'
-import { ErrorResponseSchema } from '../schemas/error-response.js'
+import { FORMATS, resolveFormat } from '../../format/index.js'
+import { errorResponse } from '../schemas/error-response.js'
 import { type FormatName } from '../schemas/export-request.js'
-
-const FormatInfoSchema = Type.Object({
-  name: Type.String({ description: 'The value of `format` in an export request.' }),
-  alias_of: Type.Optional(Type.String({ description: 'For a later Kiln name, the format it stands for (same lines).' })),
-  description: Type.String(),
-  data_strategies: Type.Array(Type.Enum(DATA_STRATEGIES), { description: 'The data strategies this format accepts.' }),
-  parses_output: Type.Boolean({ description: 'True when the final output must be valid JSON.' })
-})
+import { FormatInfoSchema, type FormatInfo } from '../schemas/format-info.js'
 
 /** `GET /formats`, and the probes `GET /health` (liveness) and `GET /ready` (readiness). */
 const metaRoutes: FastifyPluginAsyncTypebox<{ formats: readonly FormatName[] }> = async (app, options) => {
-  const formatList = options.formats.map((name) => {
+  const formatList = options.formats.map((name): FormatInfo => {
     const format = resolveFormat(name) ?? 'openai_chat_jsonl'
     return {
       name,
@@ -58,7 +52,7 @@ const metaRoutes: FastifyPluginAsyncTypebox<{ formats: readonly FormatName[] }> 
       security: [],
       response: {
         200: Type.Object({ status: Type.Literal('ready') }),
-        503: { ...ErrorResponseSchema, description: 'Not ready: KEX_OVERLOADED (under pressure) or KEX_SHUTTING_DOWN.' }
+        503: errorResponse('Not ready: KEX_OVERLOADED (under pressure) or KEX_SHUTTING_DOWN.')
       }
     }
   }, async () => {
@@ -68,4 +62,5 @@ const metaRoutes: FastifyPluginAsyncTypebox<{ formats: readonly FormatName[] }> 
   })
 }
 
-export default metaRoutes
+// Encapsulated (the routes' hooks and schemas stay inside), with a name and the decorations it uses.
+export default fp(metaRoutes, { name: 'meta-routes', encapsulate: true, dependencies: ['overload'] })

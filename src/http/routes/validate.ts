@@ -1,13 +1,16 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
-import { resolveFormat } from '../../format/index.js'
+import fp from 'fastify-plugin'
+import { type ProfileRequest } from '../../validate/dataset-validator.js'
+import { exportParams } from '../../export/request-params.js'
 import { type DatasetCatalog } from '../../source/types.js'
-import { PROVIDER_PROFILES, ValidationReportSchema, formatsOfProfile, type ValidationParams, type ValidationReport } from '../../validate/index.js'
-import { createDatasetValidator, type ProfileRequest } from '../../validate/dataset-validator.js'
+import { ValidationReportSchema } from '../../validate/index.js'
+import { profileList } from '../profile-list.js'
 import { resolveSource } from '../resolve-source.js'
-import { ErrorResponseSchema } from '../schemas/error-response.js'
+import { AMBIGUOUS_DESCRIPTION, errorResponse } from '../schemas/error-response.js'
 import { DatasetParamsSchema, type FormatName } from '../schemas/export-request.js'
+import { REPORT_EXAMPLE } from '../schemas/report-example.js'
 import { validateRequestSchema, type ValidateRequest } from '../schemas/validate-request.js'
+import { ProfileListSchema } from '../schemas/validation-profiles.js'
 
 /** Options of the validation routes. */
 export interface ValidateRoutesOptions {
@@ -15,109 +18,6 @@ export interface ValidateRoutesOptions {
   readonly catalog?: DatasetCatalog
   /** The format names requests may use. */
   readonly formats: readonly FormatName[]
-  /** A price table used instead of data/prices.json (PRICES_FILE). */
-  readonly pricesFile?: string
-  /** VALIDATE_MAX_CHARS: characters of work per validation report. */
-  readonly maxWorkChars?: number
-}
-
-const errorResponse = (description: string) => ({ ...ErrorResponseSchema, description })
-
-/**
- * The report of the example project's train split (`npm start`, body {"split_name": "train", "format":
- * "openai_chat_json_schema_jsonl", "system_message": "Write a one-line joke about the topic."}), for the
- * OpenAPI document; test/http/validate.test.ts checks that the service answers exactly this.
- */
-export const REPORT_EXAMPLE: ValidationReport = {
-  dataset: { id: '150621256807', name: 'Jokes v1' },
-  format: 'openai_chat_json_schema_jsonl',
-  data_strategy: 'final_only',
-  provider_profile: {
-    name: 'openai',
-    title: 'OpenAI supervised fine-tuning (chat)',
-    model: 'gpt-4o-mini-2024-07-18',
-    tokenizer: 'o200k_base',
-    max_tokens_per_example: 65536,
-    min_training_examples: 10,
-    max_validation_examples: null,
-    as_of: '2026-11-26'
-  },
-  status: 'errors',
-  error_count: 1,
-  warning_count: 0,
-  estimated_cost: 0.014688,
-  currency: 'USD',
-  summary: ['train [training]: FAILS (1 error, 0 warnings); 6 examples, 306 tokens; estimated 0.014688 USD (4,896 billed tokens, 16 epochs)'],
-  splits: [{
-    name: 'train',
-    role: 'training',
-    status: 'errors',
-    run_count: 6,
-    line_count: 6,
-    exportable: true,
-    error_count: 1,
-    warning_count: 0,
-    problem_counts: { TOO_FEW_TRAINING_EXAMPLES: 1 },
-    problems: [{ run_id: null, line: null, severity: 'error', code: 'TOO_FEW_TRAINING_EXAMPLES', message: '6 examples: OpenAI supervised fine-tuning (chat) needs at least 10' }],
-    problems_truncated: false,
-    tokens: { tokenizer: 'o200k_base', examples: 6, total: 306, min: 45, mean: 51, p50: 49.5, p95: 60.5, max: 64, limit: 65536, over_limit: 0 },
-    cost: {
-      billed_tokens_per_epoch: 306,
-      epochs: 16,
-      epochs_source: 'openai_auto',
-      billed_tokens: 4896,
-      price_per_million_tokens: 3,
-      currency: 'USD',
-      price_source: 'data/prices.json as of 2026-11-26, confidence high',
-      estimated_cost: 0.014688
-    }
-  }],
-  notes: [
-    'Tokens are counted with o200k_base the way OpenAI\'s cookbook counts chat examples (3 per message, 1 per name, 3 for the reply priming).',
-    'Cost = billed tokens x epochs x 3 USD per million (data/prices.json as of 2026-11-26, confidence high): an estimate, not a quote.'
-  ]
-}
-
-const ModelInfoSchema = Type.Object({
-  name: Type.String(),
-  tokenizer: Type.String(),
-  max_tokens_per_example: Type.Union([Type.Integer(), Type.Null()]),
-  max_validation_examples: Type.Union([Type.Integer(), Type.Null()]),
-  price_per_million_tokens: Type.Union([Type.Number(), Type.Null()], { description: 'From the price table; null when it has none.' }),
-  note: Type.Optional(Type.String())
-})
-
-const ProfileListSchema = Type.Object({
-  as_of: Type.String({ description: 'Date of the profile data.' }),
-  prices_as_of: Type.String({ description: 'Date of the price table.' }),
-  currency: Type.String(),
-  notes: Type.Array(Type.String()),
-  profiles: Type.Array(Type.Object({
-    name: Type.Enum(PROVIDER_PROFILES),
-    title: Type.String(),
-    formats: Type.Array(Type.String(), { description: 'The formats whose lines this provider reads.' }),
-    default_model: Type.String(),
-    min_training_examples: Type.Union([Type.Integer(), Type.Null()]),
-    recommended_min_training_examples: Type.Union([Type.Integer(), Type.Null()]),
-    over_token_limit: Type.String({ description: 'What the provider does with a longer example: truncated, rejected or unknown.' }),
-    default_epochs: Type.Union([Type.Integer(), Type.Literal('openai_auto')]),
-    models: Type.Array(ModelInfoSchema),
-    sources: Type.Array(Type.Object({ url: Type.String(), for: Type.String() }))
-  }))
-})
-
-/** The export parameters of a validation request. */
-function validationParams (body: ValidateRequest): ValidationParams {
-  return {
-    ...(body.split_name === undefined ? {} : { splitName: body.split_name }),
-    // The schema only lets through names that resolve.
-    format: resolveFormat(body.format) ?? 'openai_chat_jsonl',
-    dataStrategy: body.data_strategy ?? 'final_only',
-    systemMessage: body.system_message,
-    thinkingInstructions: body.thinking_instructions ?? null,
-    includeToolCalls: body.include_tool_calls ?? true,
-    tools: body.tools ?? null
-  }
 }
 
 function profileRequest (body: ValidateRequest): ProfileRequest {
@@ -133,38 +33,7 @@ function profileRequest (body: ValidateRequest): ProfileRequest {
 /** `POST /datasets/:id/validate` and `GET /validation/profiles`. */
 const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (app, options) => {
   const { catalog } = options
-  const validator = await createDatasetValidator(options.pricesFile, { maxWorkChars: options.maxWorkChars })
-  const { profiles, prices } = validator.data
-
-  const profileList = {
-    as_of: profiles.as_of,
-    prices_as_of: prices.as_of,
-    currency: prices.currency,
-    notes: [...profiles.notes, ...(prices.notes ?? [])],
-    profiles: PROVIDER_PROFILES.map((name) => {
-      const profile = profiles.profiles[name]
-      const priced = prices.providers[name]?.models ?? {}
-      return {
-        name,
-        title: profile.title,
-        formats: formatsOfProfile(name),
-        default_model: profile.default_model,
-        min_training_examples: profile.min_training_examples,
-        recommended_min_training_examples: profile.recommended_min_training_examples,
-        over_token_limit: profile.over_token_limit,
-        default_epochs: profile.default_epochs,
-        models: Object.entries(profile.models).map(([model, limits]) => ({
-          name: model,
-          tokenizer: limits.tokenizer,
-          max_tokens_per_example: limits.max_tokens_per_example,
-          max_validation_examples: limits.max_validation_examples,
-          price_per_million_tokens: Object.hasOwn(priced, model) ? priced[model]?.training_per_million_tokens ?? null : null,
-          ...(limits.note === undefined ? {} : { note: limits.note })
-        })),
-        sources: profile.sources
-      }
-    })
-  }
+  const profiles = profileList(app.datasetValidator.data)
 
   app.get('/validation/profiles', {
     schema: {
@@ -174,7 +43,7 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
       tags: ['validation'],
       response: { 200: ProfileListSchema }
     }
-  }, async () => profileList)
+  }, async () => profiles)
 
   app.post('/datasets/:id/validate', {
     schema: {
@@ -193,7 +62,7 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
         200: { ...ValidationReportSchema, examples: [REPORT_EXAMPLE] },
         400: errorResponse('Invalid request: schema violation, malformed JSON, JSON nested deeper than 1000 levels, a dataset id mismatch, a model the profile does not list, or a data strategy the format does not take (GET /formats).'),
         404: errorResponse('Unknown dataset split, or unknown split name.'),
-        409: errorResponse('The dataset split id is in more than one split file under KILN_PROJECTS_DIR (a copied project or folder): KEX_DATASET_AMBIGUOUS, naming them.'),
+        409: errorResponse(AMBIGUOUS_DESCRIPTION),
         413: errorResponse('Request body over BODY_LIMIT.'),
         415: errorResponse('Content-Type is not application/json.'),
         422: errorResponse('A mounted file the dataset split needs (dataset_split.kiln, task.kiln, project.kiln) cannot be used (KEX_KILN_FILE_*; the message names the file), ' +
@@ -207,7 +76,7 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
     const { signal } = app.exportSlots.acquire(reply)
     const source = await resolveSource(request.params.id, body, catalog)
     const started = performance.now()
-    const report = await validator.validate(source, validationParams(body), profileRequest(body), signal)
+    const report = await app.datasetValidator.validate(source, exportParams(body), profileRequest(body), signal)
     request.log.info({
       dataset: request.params.id,
       profile: report.provider_profile.name,
@@ -220,4 +89,5 @@ const validateRoutes: FastifyPluginAsyncTypebox<ValidateRoutesOptions> = async (
   })
 }
 
-export default validateRoutes
+// Encapsulated (the routes' hooks and schemas stay inside), with a name and the decorations it uses.
+export default fp(validateRoutes, { name: 'validate-routes', encapsulate: true, dependencies: ['export-slots', 'dataset-validator'] })

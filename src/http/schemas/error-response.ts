@@ -23,3 +23,12 @@ export const ErrorWithReportSchema = Type.Object({
 
 export type ErrorResponse = Static<typeof ErrorResponseSchema>
 export type ErrorWithReport = Static<typeof ErrorWithReportSchema>
+
+/** An error response of a route: the error body schema with the route's description and, for Swagger UI, an example body. */
+export const errorResponse = (description: string, example?: ErrorResponse) => ({ ...ErrorResponseSchema, description, ...(example === undefined ? {} : { examples: [example] }) })
+
+/** A real error body of a status, as Swagger UI's example for it. */
+export const errorExample = (statusCode: number, error: string, code: string, message: string): ErrorResponse => ({ statusCode, error, code, message })
+
+/** The 409 of every route that looks a dataset split up in the mounted projects. */
+export const AMBIGUOUS_DESCRIPTION = 'The dataset split id is in more than one split file under KILN_PROJECTS_DIR (a copied project or folder): KEX_DATASET_AMBIGUOUS, naming them.'

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { PROVIDER_PROFILES } from '../../validate/index.js'
 import { DATA_STRATEGIES, type DatasetFormat, type FormatAlias } from '../../format/index.js'
 import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from '../../source/kiln/index.js'
 
@@ -14,6 +15,16 @@ export const DatasetParamsSchema = Type.Object({
     examples: ['150621256807']
   })
 })
+
+/** `?validate=strict`: validate first, refuse when the report has errors. Unknown parameters are a 400, so a misspelt one never skips the check. */
+export const ExportQuerySchema = Type.Object({
+  validate: Type.Optional(Type.Enum(['strict'] as const, {
+    type: 'string',
+    description: 'strict: validate the split first (as POST /datasets/{id}/validate) and refuse with 422 KEX_VALIDATION_REPORT_ERRORS and the report when it has errors.'
+  })),
+  provider_profile: Type.Optional(Type.Enum(PROVIDER_PROFILES, { type: 'string', description: 'With validate=strict: whose rules to check (default: the format\'s profile).' })),
+  model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'With validate=strict: the profile\'s model (default: its default model).' }))
+}, { additionalProperties: false })
 
 /** Swagger UI's first example: the example project's train split, from the mounted folder. */
 export const MOUNTED_EXAMPLE = {

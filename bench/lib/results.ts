@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs'
+import { cpus, release, totalmem } from 'node:os'
+// `import type`: breakdown.ts is a script that runs when loaded.
+import type { BreakdownResult } from '../breakdown.js'
+import { type ProjectMeta } from '../generate-project.js'
+import { type Format, type Strategy } from './options.js'
+import { type ServerMode } from './processes.js'
+import { type ProfileSummary } from './profile.js'
+
+/* What a bench run measured (saved as JSON under bench/data/results, rendered by report.ts). */
+
+export interface ExportRun {
+  readonly bytes: number
+  readonly lines: number
+  readonly ttfbMs: number
+  readonly totalMs: number
+}
+
+export interface CeilingResult {
+  /** Download-only ceiling (tiny request body): total ms per run. */
+  readonly totalMs: readonly number[]
+  /** Round trip ceiling (the same request body uploaded): total ms per run, inline only. */
+  readonly roundTripMs?: readonly number[]
+}
+
+export interface MountedResult {
+  readonly runs: number
+  readonly runFileBytes: number
+  readonly format: Format
+  readonly strategy: Strategy
+  readonly measured: readonly ExportRun[]
+  readonly idleRss: number
+  readonly peakRss: number
+  readonly ceiling: CeilingResult
+  /** Server CPU seconds (all threads) per export, warm-ups included: robust to a busy machine, unlike wall time. */
+  readonly cpuPerExportS?: number
+  /** 1-minute load average when the scenario ended (the machine is shared: >2 means others competed for the 2 cores). */
+  readonly loadAvg?: number
+}
+
+export interface InlineResult {
+  readonly runs: number
+  readonly requestBytes: number
+  readonly measured: readonly ExportRun[]
+  readonly idleRss: number
+  readonly peakRss: number
+  readonly ceiling: CeilingResult
+}
+
+export interface ConcurrentResult {
+  readonly runs: number
+  readonly concurrency: number
+  readonly rounds: ReadonlyArray<{ readonly wallMs: number, readonly bytes: number, readonly latenciesMs: readonly number[] }>
+  readonly ceilingRounds: ReadonlyArray<{ readonly wallMs: number, readonly bytes: number, readonly latenciesMs: readonly number[] }>
+  readonly idleRss: number
+  readonly peakRss: number
+}
+
+export interface ProfileResult {
+  readonly runs: number
+  readonly exportMs: number
+  readonly file: string
+  readonly summary: ProfileSummary
+  /** Busy samples of the other threads (the run-file worker) in the same window; absent in older results. */
+  readonly workerBusyUs?: number
+}
+
+export interface Machine {
+  readonly cpu: string
+  readonly cores: number
+  readonly memoryGiB: number
+  readonly node: string
+  readonly kernel: string
+  readonly date: string
+}
+
+export interface Results {
+  readonly machine: Machine
+  readonly command: string
+  readonly server: ServerMode
+  readonly serverTweaks?: string
+  readonly runs: number
+  readonly warmup: number
+  readonly largeRuns: number
+  readonly projects: readonly ProjectMeta[]
+  readonly mounted: MountedResult[]
+  inline?: InlineResult
+  concurrent?: ConcurrentResult
+  profile?: ProfileResult
+  breakdown?: BreakdownResult & { readonly runs: number, readonly repeats: number }
+  readonly wallSeconds: number
+}
+
+export function machineInfo (): Machine {
+  let cpu = cpus()[0]?.model ?? 'unknown'
+  try {
+    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))
+    if (match?.[1] !== undefined) cpu = match[1].trim()
+  } catch {
+    // not Linux
+  }
+  return {
+    cpu,
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 1024 ** 3),
+    node: process.version,
+    kernel: release(),
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+  }
+}
