@@ -9,10 +9,12 @@
  * - ceiling: the same output bytes, pre-built in memory, streamed by a trivial Fastify server to the
  *   same client (bench/ceiling-server.ts); our throughput is reported as a ratio of it;
  * - profile: one --cpu-prof profile of the 100k mounted openai_chat_jsonl export, summarised by category;
- * - breakdown: the pieces of an export timed in isolation (bench/breakdown.ts).
+ * - breakdown: the pieces of an export timed in isolation (bench/breakdown.ts);
+ * - kiln: with KILN_CORE set (Kiln's libs/core; KILN_PYTHON, default python3), Kiln's own
+ *   dump_to_file on the same split in the same run, bytes compared (bench/lib/kiln.ts).
  *
  * Flags: --quick (2k runs, 1 run each, for smoke tests), --full (adds 1M runs), --runs N, --warmup N,
- * --sizes 10000,100000, --formats-at 100000, --only mounted,formats,inline,concurrent,profile,breakdown,
+ * --sizes 10000,100000, --formats-at 100000, --only mounted,formats,inline,concurrent,profile,breakdown,kiln,
  * --server dist|tsx, --out FILE, --from-json FILE (re-render a saved result).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -21,11 +23,12 @@ import { ensureProject, type ProjectMeta } from './generate-project.js'
 import { agent } from './lib/client.js'
 import { log } from './lib/measure.js'
 import { FORMATS, HEADLINE_FORMAT, HEADLINE_STRATEGY, OUT_DIR, RESULTS_DIR, STRATEGIES, parseOptions, type Format, type Strategy } from './lib/options.js'
+import { kilnCore, kilnSideBySide } from './lib/kiln.js'
 import { buildServer, startCeilingServer } from './lib/processes.js'
 import { renderResults, writeReport } from './lib/report.js'
 import { machineInfo, type Results } from './lib/results.js'
 import { breakdown, concurrentExports, inlineExport, mountedExport, profileExport } from './lib/scenarios.js'
-import { count } from './lib/stats.js'
+import { count, median } from './lib/stats.js'
 
 // bench/lib: options.ts (flags), scenarios.ts (what is run), measure.ts (timing), processes.ts
 // (the servers), results.ts (what is kept), report.ts (the tables of BENCHMARKS.md).
@@ -77,6 +80,15 @@ async function main (): Promise<void> {
         ? FORMATS.flatMap((format) => STRATEGIES.map((strategy): [Format, Strategy] => [format, strategy]))
         : [[HEADLINE_FORMAT, HEADLINE_STRATEGY]]
       for (const [format, strategy] of combos) results.mounted.push(await mountedExport(options, ceiling, meta, format, strategy))
+    }
+    // Kiln side by side (KILN_CORE): up to 100k runs; at 1M Kiln would need about 23 GiB.
+    if (options.only.has('kiln') && kilnCore() !== undefined) {
+      for (const size of options.sizes.filter((n) => n <= 100_000)) {
+        log(`\n== ${count(size)} runs: Kiln side by side`)
+        const ours = results.mounted.find((m) => m.runs === size && m.format === HEADLINE_FORMAT && m.strategy === HEADLINE_STRATEGY)
+        const medianMs = ours === undefined ? undefined : median(ours.measured.map((r) => r.totalMs))
+        ;(results.kiln ??= []).push(await kilnSideBySide(options, await project(size), medianMs))
+      }
     }
     if (options.only.has('inline')) {
       log('\n== inline export')

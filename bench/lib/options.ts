@@ -11,7 +11,7 @@ export const FORMATS = DATASET_FORMATS
 export const STRATEGIES = ['final_only', 'final_and_intermediate'] as const
 export type Format = DatasetFormat
 export type Strategy = typeof STRATEGIES[number]
-export const SCENARIOS = ['mounted', 'formats', 'inline', 'concurrent', 'profile', 'breakdown'] as const
+export const SCENARIOS = ['mounted', 'formats', 'inline', 'concurrent', 'profile', 'breakdown', 'kiln'] as const
 export type Scenario = typeof SCENARIOS[number]
 
 export const HEADLINE_FORMAT: Format = 'openai_chat_jsonl'

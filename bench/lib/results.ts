@@ -38,6 +38,21 @@ export interface MountedResult {
   readonly loadAvg?: number
 }
 
+/** Kiln's dump_to_file and ours on the same split, in the same bench run (bench/lib/kiln.ts). */
+export interface KilnResult {
+  readonly runs: number
+  /** Kiln's whole Python process: start-up, loading the split and runs, writing the file. */
+  readonly kilnWallMs: number
+  /** Kiln's own timing of load + dump_to_file (without interpreter start-up). */
+  readonly kilnInnerSeconds: number
+  readonly kilnPeakRss: number
+  readonly ourWallMs: number
+  readonly ourPeakRss: number
+  /** True when both files have the same bytes. */
+  readonly identical: boolean
+  readonly sha256: string
+}
+
 export interface InlineResult {
   readonly runs: number
   readonly requestBytes: number
@@ -88,6 +103,7 @@ export interface Results {
   concurrent?: ConcurrentResult
   profile?: ProfileResult
   breakdown?: BreakdownResult & { readonly runs: number, readonly repeats: number }
+  kiln?: KilnResult[]
   readonly wallSeconds: number
 }
 
