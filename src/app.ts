@@ -20,6 +20,7 @@ import { clientErrorHandler, frameworkErrors } from './http/protocol-errors.js'
 import { DATASET_ID_MAX_LENGTH, type FormatName } from './http/schemas/export-request.js'
 import { validatorCompiler } from './http/schema-validator.js'
 import { type ExportTuning } from './export/prepare-export.js'
+import { SpoolBudget } from './export/spool.js'
 import { DATASET_FORMATS, FORMAT_ALIASES, type FormatAlias } from './format/index.js'
 import { type DatasetCatalog } from './source/types.js'
 
@@ -29,7 +30,7 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance']
   /** The mounted Kiln projects (dataset lookup and listing). */
   readonly catalog?: DatasetCatalog
-  /** Export tuning (tests force the two-pass path with a tiny buffer). */
+  /** Export tuning, used as given (tests force the two-pass path with a tiny buffer and no spool); default: the config's spool. */
   readonly exportTuning?: ExportTuning
 }
 
@@ -37,6 +38,7 @@ export interface AppOptions {
 export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentExports' | 'exportMinBytesPerSecond' | 'exportRateWindowMs'
 | 'exportDeadlineMs' | 'maxEventLoopDelayMs'
 | 'maxHeapUsedBytes' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile' | 'validateMaxChars'>
+& Partial<Pick<Config, 'spoolDir' | 'spoolMaxBytes'>>
 
 /**
  * The Fastify logger options for the given logger, with the app's redaction (request URLs without
@@ -101,7 +103,12 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
   const formats: FormatName[] = [...DATASET_FORMATS, ...(config.formatAliases ? Object.keys(FORMAT_ALIASES) as FormatAlias[] : [])]
   await app.register(metaRoutes, { formats })
   await app.register(datasetValidator, { pricesFile: config.pricesFile, maxWorkChars: config.validateMaxChars })
-  await app.register(datasetRoutes, { catalog: options.catalog, tuning: options.exportTuning, formats })
+  // One spool budget for every export of the process (SPOOL_MAX_BYTES in SPOOL_DIR).
+  const spool = config.spoolDir === undefined || config.spoolMaxBytes === undefined || config.spoolMaxBytes === 0
+    ? undefined
+    : { dir: config.spoolDir, budget: new SpoolBudget(config.spoolMaxBytes), onStop: (reason: string) => { app.log.info({ reason }, 'export spool stopped growing: the rest of the export is formatted again') } }
+  const tuning: ExportTuning = options.exportTuning ?? (spool === undefined ? {} : { spool })
+  await app.register(datasetRoutes, { catalog: options.catalog, tuning, formats })
   await app.register(validateRoutes, { catalog: options.catalog, formats })
   return app
 }

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { getHeapStatistics } from 'node:v8'
@@ -106,6 +107,19 @@ export const ConfigSchema = Type.Object({
     description: 'Characters of work one validation report may do: the lines it formats and checks plus the texts it tokenizes (a text repeated on many lines, such as the system message, counts once). ' +
       'Past it the report is refused with 422 KEX_VALIDATION_TOO_LARGE. Default 512 Mi, about a 250 MB training file.'
   }),
+  /** Folder of the exports' private spool files (src/export/spool.ts). */
+  SPOOL_DIR: Type.Optional(Type.String({
+    minLength: 1,
+    description: 'Folder for the exports\' private spool files (each line is formatted once, written there, then streamed; the file is unlinked as soon as it is made). ' +
+      'Default: the OS temp folder. A folder that cannot be written makes exports run in two passes instead.'
+  })),
+  /** Spool bytes all running exports may hold at once; past it an export streams the rest from a second pass. 0: no spool. */
+  SPOOL_MAX_BYTES: Type.Integer({
+    minimum: 0,
+    default: 2 * 1024 ** 3,
+    description: 'Disk bytes the spool files of all running exports may hold at once (default 2 GiB; a 100k-run export spools about 120 MB). ' +
+      'An export past it, or on a full disk, streams the rest from a second pass over the runs. 0: no spool (every export runs in two passes).'
+  }),
   /** How long running exports may take to finish after SIGTERM/SIGINT before the process exits anyway. */
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 30_000, description: 'After SIGTERM/SIGINT, how long running exports may take to finish (ms).' })
 }, { additionalProperties: true })
@@ -141,6 +155,9 @@ export interface Config {
   /** Absolute path of the price table that replaces data/prices.json, or undefined. */
   readonly pricesFile: string | undefined
   readonly validateMaxChars: number
+  /** Absolute path of the spool folder. */
+  readonly spoolDir: string
+  readonly spoolMaxBytes: number
 }
 
 /** The example Kiln project shipped in the repo (src/ and dist/ both sit one level below the root). */
@@ -192,6 +209,8 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
     formatAliases: parsed.FORMAT_ALIASES,
     pricesFile: parsed.PRICES_FILE === undefined ? undefined : resolve(parsed.PRICES_FILE),
-    validateMaxChars: parsed.VALIDATE_MAX_CHARS
+    validateMaxChars: parsed.VALIDATE_MAX_CHARS,
+    spoolDir: resolve(parsed.SPOOL_DIR ?? tmpdir()),
+    spoolMaxBytes: parsed.SPOOL_MAX_BYTES
   }
 }

@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import { type FastifyInstance } from 'fastify'
 import { pino, type LoggerOptions } from 'pino'
 import { buildApp } from './app.js'
+import { removeStaleSpools } from './export/spool.js'
 import { ConfigError, type Config } from './config.js'
 import { LOG_REDACT_PATHS } from './http/log-redaction.js'
 import { isOutOfFileHandles } from './out-of-files.js'
@@ -29,6 +30,9 @@ export async function startService (config: Config, options: { readonly stdoutIs
   const logger = pino(loggerOptions(config, options.stdoutIsTty))
   const catalog = openCatalog(config)
   logger.info({ projectsDir: config.projectsDir, projects: (await catalog.projectDirs()).length }, 'serving mounted Kiln projects')
+  // Spool files are unlinked as soon as they are made; a crash in between can leave one.
+  const stale = config.spoolMaxBytes > 0 ? await removeStaleSpools(config.spoolDir) : 0
+  if (stale > 0) logger.info({ spoolDir: config.spoolDir, removed: stale }, 'removed spool files left by an earlier process')
   const app = await buildApp(config, { logger, catalog })
   let fatal = false
   const grace = closeWithGrace({ delay: config.shutdownGraceMs, logger, skip: ['uncaughtException', 'unhandledRejection'] }, async ({ signal }) => {

@@ -7,6 +7,9 @@
 export class LineEncoder {
   private chunk: Buffer
   private used = 0
+  private linesInChunk = 0
+  /** Lines in the chunks handed out so far (a chunk holds whole lines only). */
+  completedLines = 0
 
   constructor (private readonly chunkBytes: number) {
     this.chunk = Buffer.allocUnsafe(chunkBytes)
@@ -18,13 +21,16 @@ export class LineEncoder {
     const worst = line.length * 3
     if (worst <= this.chunk.length - this.used) {
       this.used += this.chunk.write(line, this.used)
+      this.linesInChunk++
       return this.used >= this.chunkBytes ? [this.take()] : []
     }
     const ready = this.used > 0 ? [this.take()] : []
     if (worst <= this.chunk.length) {
       this.used += this.chunk.write(line, this.used)
+      this.linesInChunk++
     } else {
       ready.push(Buffer.from(line, 'utf8'))
+      this.completedLines++
     }
     return ready
   }
@@ -43,6 +49,8 @@ export class LineEncoder {
     const full = this.chunk.subarray(0, this.used)
     this.chunk = Buffer.allocUnsafe(this.chunkBytes)
     this.used = 0
+    this.completedLines += this.linesInChunk
+    this.linesInChunk = 0
     return full
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
 import { LineEncoder } from './line-encoder.js'
+import { Spool, type SpoolOptions } from './spool.js'
 import { ToolSetCheck, checkRun, missingRunsMessage, type RunProblem } from './run-check.js'
 
 export { type RunProblem } from './run-check.js'
@@ -37,10 +38,12 @@ export interface PrepareOptions {
   readonly signal?: AbortSignal
   /** Injected HF tool-call id generator (tests). */
   readonly randomToolCallId?: () => string
+  /** A private spool file for the lines past `bufferBytes` (spool.ts); without it, two passes. */
+  readonly spool?: SpoolOptions
 }
 
 /** The size knobs of PrepareOptions, set once per app. */
-export type ExportTuning = Pick<PrepareOptions, 'bufferBytes' | 'chunkBytes'>
+export type ExportTuning = Pick<PrepareOptions, 'bufferBytes' | 'chunkBytes' | 'spool'>
 
 /** An export that passed every check: nothing left can fail but I/O. */
 export interface PreparedExport {
@@ -75,9 +78,12 @@ export class ExportDataError extends Error {
 
 /**
  * Check a whole export, then hand back a lazy body. Unlike Kiln, which fails on the k-th run after
- * writing k-1 lines, every data error is found here, before the first byte: the first pass formats
- * every run (keeping the first lines, up to `bufferBytes`), the second streams them and formats the
- * rest again, so memory stays bounded whatever the split's size.
+ * writing k-1 lines, every data error is found here, before the first byte. The check pass formats
+ * every run once: the first lines (up to `bufferBytes`) are kept in memory, the rest go to the
+ * export's private spool file (spool.ts) while it has room; the body streams them back. Runs the
+ * spool could not take (SPOOL_MAX_BYTES, a full disk, no spool) are only checked, then read and
+ * formatted again while streaming. Either way memory stays bounded whatever the split's size, and
+ * the bytes are the same.
  */
 export async function prepareExport (
   source: DatasetSource,
@@ -103,15 +109,22 @@ export async function prepareExport (
   const badIds = new Set<string>()
   const missingIds: string[] = []
   let first: RunProblem | undefined
-  // The first lines, already encoded: whole chunks, plus the encoder's partial one.
+  // Where the check pass puts each encoded chunk (whole lines): memory up to bufferBytes, then the
+  // spool while it has room, then one last chunk in memory (`tail`); after that it only checks.
+  let phase = 'buffer' as 'buffer' | 'spool' | 'check'
   const buffered: Buffer[] = []
   let bufferedBytes = 0
-  let bufferedCount = 0
-  let buffering = true
+  let bufferedLines = 0
+  const tail: Buffer[] = []
+  let formattedCount = 0
+  // Made before the first run is read (an open and an unlink), so no batch waits for it.
+  const spool = options.spool === undefined ? undefined : await Spool.create(options.spool)
+  const closeSpool = (): void => { spool?.close().catch(() => {}) }
+  signal?.addEventListener('abort', closeSpool, { once: true })
   const note = (problem: RunProblem): void => {
     first ??= problem
     // The export will be refused: stop keeping (and formatting) lines.
-    buffering = false
+    phase = 'check'
     if (problems.length < MAX_PROBLEMS) {
       const { message } = problem
       problems.push(message.length <= MAX_PROBLEM_MESSAGE ? problem : { ...problem, message: `${message.slice(0, MAX_PROBLEM_MESSAGE)}…` })
@@ -119,58 +132,98 @@ export async function prepareExport (
     if (badIds.size < MAX_RUN_IDS) badIds.add(problem.runId)
     if (problem.code === 'TASK_RUN_NOT_FOUND') missingIds.push(problem.runId)
   }
+  /** Keep the chunks `encoder.add` handed out for one line, holding `lines` whole lines. */
+  const keep = (chunks: Buffer[], lines: number): void => {
+    if (phase === 'buffer') {
+      for (const chunk of chunks) {
+        buffered.push(chunk)
+        bufferedBytes += chunk.length
+      }
+      bufferedLines += lines
+      if (bufferedBytes + encoder.pendingBytes < bufferBytes) return
+      phase = spool === undefined ? 'check' : 'spool'
+    } else if (phase === 'spool') {
+      if (spool?.add(chunks, lines) === true) return
+      // No room left: these lines stay in memory (one chunk at most), the rest is the second pass's.
+      tail.push(...chunks)
+      phase = 'check'
+    }
+  }
 
   // Lines take their tools from the runs unless the request sends them: then one set for all.
   const toolSets = params.tools == null ? new ToolSetCheck() : undefined
-  for await (const batch of source.runs(ids, signal)) {
-    for (const lookup of batch) {
-      if (toolSets !== undefined && lookup.status === 'found') toolSets.add(lookup.run)
-      const checked = checkRun(lookup, buffering ? formatLine : checkLine)
-      if (!checked.ok) {
-        note(checked.problem)
-        continue
-      }
-      if (buffering) {
-        for (const chunk of encoder.add(checked.line)) {
-          buffered.push(chunk)
-          bufferedBytes += chunk.length
+  try {
+    for await (const batch of source.runs(ids, signal)) {
+      for (const lookup of batch) {
+        if (toolSets !== undefined && lookup.status === 'found') toolSets.add(lookup.run)
+        const checked = checkRun(lookup, phase === 'check' ? checkLine : formatLine)
+        if (!checked.ok) {
+          note(checked.problem)
+          continue
         }
-        bufferedCount++
-        buffering = bufferedBytes + encoder.pendingBytes < bufferBytes
+        if (phase === 'check') continue
+        const before = encoder.completedLines
+        const chunks = encoder.add(checked.line)
+        formattedCount++
+        if (chunks.length > 0 || phase === 'buffer') keep(chunks, encoder.completedLines - before)
       }
     }
-  }
-  signal?.throwIfAborted()
+    signal?.throwIfAborted()
 
-  // Kiln's app refuses mixed tool sets before it formats anything, so this comes first.
-  const mixed = toolSets?.problem
-  if (mixed !== undefined) {
-    if (problems.length >= MAX_PROBLEMS) problems.pop()
-    throw new ExportDataError(mixed.code, mixed.message, [mixed.runId, ...[...badIds].filter((id) => id !== mixed.runId)], [mixed, ...problems])
+    // Kiln's app refuses mixed tool sets before it formats anything, so this comes first.
+    const mixed = toolSets?.problem
+    if (mixed !== undefined) {
+      if (problems.length >= MAX_PROBLEMS) problems.pop()
+      throw new ExportDataError(mixed.code, mixed.message, [mixed.runId, ...[...badIds].filter((id) => id !== mixed.runId)], [mixed, ...problems])
+    }
+    if (first !== undefined) {
+      const message = first.code === 'TASK_RUN_NOT_FOUND' ? missingRunsMessage(missingIds) : first.message
+      throw new ExportDataError(first.code, message, [...badIds], problems)
+    }
+  } catch (err) {
+    signal?.removeEventListener('abort', closeSpool)
+    closeSpool()
+    throw err
   }
-  if (first !== undefined) {
-    const message = first.code === 'TASK_RUN_NOT_FOUND' ? missingRunsMessage(missingIds) : first.message
-    throw new ExportDataError(first.code, message, [...badIds], problems)
+
+  // Lines formatted by the check pass: the buffer's, the spool's, the tail's and the encoder's partial chunk.
+  const sentToSpool = spool === undefined ? 0 : spool.lines
+  await spool?.settle()
+  let formatted = formattedCount
+  let streamEncoder = encoder
+  if (spool !== undefined && spool.lines < sentToSpool) {
+    // A spool write failed (disk short): what followed it is formatted again, by the second pass.
+    tail.length = 0
+    streamEncoder = new LineEncoder(options.chunkBytes ?? 64 * 1024)
+    formatted = bufferedLines + spool.lines
   }
 
   async function * chunks (): AsyncIterable<Buffer> {
-    yield * buffered.splice(0)
-    const rest = ids.slice(bufferedCount)
-    if (rest.length > 0) {
-      for await (const batch of source.runs(rest, signal)) {
-        for (const lookup of batch) {
-          // The data changed since the check (mounted projects): fail loudly, never truncate quietly.
-          if (lookup.status !== 'found') {
-            throw new FormatError(lookup.status === 'missing' ? 'TASK_RUN_NOT_FOUND' : 'TASK_RUN_INVALID',
-              `Task run ${lookup.id} changed during the export`, lookup.id)
+    try {
+      yield * buffered.splice(0)
+      if (spool !== undefined) yield * spool.read(signal)
+      await spool?.close()
+      yield * tail.splice(0)
+      const rest = ids.slice(formatted)
+      if (rest.length > 0) {
+        for await (const batch of source.runs(rest, signal)) {
+          for (const lookup of batch) {
+            // The data changed since the check (mounted projects): fail loudly, never truncate quietly.
+            if (lookup.status !== 'found') {
+              throw new FormatError(lookup.status === 'missing' ? 'TASK_RUN_NOT_FOUND' : 'TASK_RUN_INVALID',
+                `Task run ${lookup.id} changed during the export`, lookup.id)
+            }
+            yield * streamEncoder.add(formatLine(lookup.run))
           }
-          yield * encoder.add(formatLine(lookup.run))
         }
+        signal?.throwIfAborted()
       }
-      signal?.throwIfAborted()
+      const last = streamEncoder.flush()
+      if (last !== undefined) yield last
+    } finally {
+      signal?.removeEventListener('abort', closeSpool)
+      await spool?.close()
     }
-    const last = encoder.flush()
-    if (last !== undefined) yield last
   }
 
   return {
