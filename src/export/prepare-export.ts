@@ -54,6 +54,8 @@ export interface PreparedExport {
 }
 
 const MAX_PROBLEMS = 100
+/** Encoded lines waiting for the spool file's writes, at most (then the check pass waits). */
+const MAX_SPOOL_QUEUE_BYTES = 4 * 1024 * 1024
 const MAX_RUN_IDS = 1000
 /** Per-run messages in `problems` are cut here so a report of 100 runs stays small. */
 const MAX_PROBLEM_MESSAGE = 1000
@@ -154,6 +156,8 @@ export async function prepareExport (
   const toolSets = params.tools == null ? new ToolSetCheck() : undefined
   try {
     for await (const batch of source.runs(ids, signal)) {
+      // A disk slower than the formatter: wait, rather than queue the lines in memory.
+      if (spool !== undefined && spool.queuedBytes > MAX_SPOOL_QUEUE_BYTES) await spool.settle()
       for (const lookup of batch) {
         if (toolSets !== undefined && lookup.status === 'found') toolSets.add(lookup.run)
         const checked = checkRun(lookup, phase === 'check' ? checkLine : formatLine)

@@ -70,6 +70,8 @@ export class Spool {
   bytes = 0
   /** False once the spool stopped growing: later lines come from the second pass. */
   growing = true
+  /** Bytes handed to add() and not written yet: the caller waits (settle) past a few MiB, so memory stays bounded. */
+  queuedBytes = 0
   private pending: Promise<void> = Promise.resolve()
 
   private constructor (private readonly handle: FileHandle, private readonly options: SpoolOptions) {}
@@ -116,6 +118,7 @@ export class Spool {
     this.bytes += size
     this.lines += lines
     const linesBefore = this.lines - lines
+    this.queuedBytes += size
     this.pending = this.pending.then(async () => {
       if (!this.growing && this.bytes <= at) return
       try {
@@ -137,7 +140,7 @@ export class Spool {
         }
         this.stop(`writing the spool failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
       }
-    })
+    }).finally(() => { this.queuedBytes -= size })
     return true
   }
 
