@@ -277,6 +277,44 @@ describe('tokens, limits and cost', () => {
   })
 })
 
+describe('the new provider profiles', () => {
+  const runs = Array.from({ length: 4 }, (_, i) => kilnRun(String(i + 1), { intermediate: { chain_of_thought: `thought ${i + 1}` } }))
+  const ids = runs.map((run) => String(run.id))
+
+  it('warn in every split when the profile is closing and the model goes away, with their dates, and stay free of errors', async () => {
+    const report = await validate(runsSource(runs, { train: ids.slice(0, 2), test: ids.slice(2) }), { format: 'openai_chat_jsonl' }, { profile: 'openai' })
+    for (const split of ['train', 'test']) expect(problems(report, split).filter((p) => !p.startsWith('TOO_FEW'))).toEqual(['PROFILE_CLOSING - -', 'MODEL_CLOSING - -'])
+    expect(report.splits[1]).toMatchObject({ status: 'warnings', error_count: 0, warning_count: 2 })
+    expect(report.splits[1]?.problems[0]?.message).toMatch(/^OpenAI supervised fine-tuning \(chat\) is closing \(announced 2026-05-07; no new jobs after 2027-01-06\): /)
+    expect(report.provider_profile).toMatchObject({ name: 'openai', status: 'closing', models_checked_on: '2026-12-05' })
+    const retired = await validate(runsSource(runs, { test: ids }), { format: 'vertex_gemini_1_5' }, { model: 'gemini-2.5-pro' })
+    expect(retired.splits[0]?.problems.map((p) => [p.severity, p.code, p.message])).toEqual([
+      ['warning', 'MODEL_RETIRED', 'gemini-2.5-pro was retired on 2026-10-16; pick a current model (GET /validation/profiles): Replaced by Gemini 3.5 Flash.']
+    ])
+  })
+
+  it('check Fireworks\' example count both ways: at least 3, at most max_training_examples', async () => {
+    expect(problems(await validate(runsSource(runs, { train: ids.slice(0, 2) }), { format: 'openai_chat_jsonl' }), 'train')).toEqual(['TOO_FEW_TRAINING_EXAMPLES - -'])
+    expect(problems(await validate(runsSource(runs, { train: ids.slice(0, 3) }), { format: 'openai_chat_jsonl' }), 'train')).toEqual([])
+    const fewer: ReferenceData = structuredClone(data)
+    fewer.profiles.profiles.fireworks.max_training_examples = 3
+    const profile = resolveProfile(fewer, 'fireworks')
+    const report = await validateDataset(runsSource(runs, { train: ids }), { format: 'openai_chat_jsonl', dataStrategy: 'final_only', systemMessage: 'S', thinkingInstructions: null }, { profile, countTokens: o200k })
+    expect(report.splits[0]?.problems).toEqual([{
+      run_id: null, line: null, severity: 'error', code: 'TOO_MANY_TRAINING_EXAMPLES', message: '4 examples: Fireworks AI managed supervised fine-tuning (OpenAI-compatible chat) accepts at most 3 examples'
+    }])
+  })
+
+  it('check Together\'s turn order on the exact lines: Kiln\'s thinking instructions are a second user turn', async () => {
+    const params = { format: 'openai_chat_jsonl', dataStrategy: 'final_and_intermediate', thinkingInstructions: 'Think.' } as const
+    const report = await validate(runsSource(runs, { train: ids }), params, { profile: 'together' })
+    expect(problems(report, 'train')).toEqual(['FEW_TRAINING_EXAMPLES - -', ...ids.map((id, i) => `TOGETHER_ROLE_ORDER ${id} ${i + 1}`)])
+    expect(report.splits[0]?.problems[1]?.message).toBe('messages[2] is user after user: a conversation starts with system or user, then alternates user and assistant (tool messages only after an assistant\'s tool_calls)')
+    // Fireworks takes the same lines.
+    expect(problems(await validate(runsSource(runs, { train: ids }), params), 'train')).toEqual([])
+  })
+})
+
 describe('the request', () => {
   it('is refused as the export refuses it (an unknown split); what Kiln refuses per run is reported per run', async () => {
     const source = runsSource([kilnRun('1')], { train: ['1'] })
