@@ -373,7 +373,7 @@ function checkChatMessage (message: unknown, where: string, found: Findings, rul
   } else if (reasoning.length > 1) {
     found.error(`${prefix}_INVALID_REASONING`, `${where} has both ${list(reasoning)}: give one`)
   } else if (reasoning.some((key) => typeof message[key] !== 'string')) {
-    found.error(`${prefix}_INVALID_REASONING`, `${where}.${reasoning.join('')} must be a string`)
+    found.error(`${prefix}_INVALID_REASONING`, `${where}.${reasoning[0] ?? ''} must be a string`)
   }
   if (message.tool_calls !== undefined) checkOpenaiToolCalls(message.tool_calls, where, found, prefix)
   if (role === 'tool' && typeof message.tool_call_id !== 'string') found.error(`${prefix}_TOOL_CALL_ID_MISSING`, `${where} is a tool response without a tool_call_id`)
