@@ -97,7 +97,8 @@ Options:
   --thinking-instructions TEXT  thinking instructions
   --no-tool-calls               leave each run's trace out of its line
   --tools FILE                  OpenAI tool definitions (JSON array) for every line
-  --profile NAME                provider profile: openai, vertex_gemini, huggingface (default: the format's)
+  --profile NAME                provider profile: openai (closing), vertex_gemini, huggingface, fireworks,
+                                together (default: the format's: openai_* -> fireworks)
   --model NAME                  a model of the profile (prices and limits)
   --json                        print the whole report as JSON
   -h, --help                    this help

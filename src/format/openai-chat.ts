@@ -9,6 +9,7 @@ export const openaiChat: FormatGenerator = {
   strategies: DATA_STRATEGIES,
   carriesTools: true,
   lineShape: 'openai_messages',
-  defaultProfile: 'openai',
+  // Kiln fine-tunes these lines on Fireworks (and Together) now; OpenAI's platform is closing.
+  defaultProfile: 'fireworks',
   generate: (chat) => openaiLine(chat, message('assistant', chat.finalPrefix + chat.finalOutput))
 }

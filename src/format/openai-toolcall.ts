@@ -17,7 +17,8 @@ export const openaiToolcall: FormatGenerator = {
   strategies: DATA_STRATEGIES,
   carriesTools: true,
   lineShape: 'openai_messages',
-  defaultProfile: 'openai',
+  // Kiln fine-tunes these lines on Fireworks (and Together) now; OpenAI's platform is closing.
+  defaultProfile: 'fireworks',
   generate: (chat) => {
     const value = parseAnswer(chat, (pythonError) => `${TOOL_CALL_INVALID_JSON}: ${pythonError}`)
     const toolCall = {

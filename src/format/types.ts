@@ -7,7 +7,7 @@ import { type DataStrategy } from './strategies.js'
  * fact on its registry entry); validate/ keeps one `Record<ProviderProfileName, ...>` table of each
  * profile's rules and the data files hold the numbers.
  */
-export const PROVIDER_PROFILES = ['openai', 'vertex_gemini', 'huggingface'] as const
+export const PROVIDER_PROFILES = ['openai', 'vertex_gemini', 'huggingface', 'fireworks', 'together'] as const
 
 /** A provider profile name. */
 export type ProviderProfileName = typeof PROVIDER_PROFILES[number]

@@ -14,9 +14,12 @@ export function profileList ({ profiles, prices }: ReferenceData): ProfileList {
       return {
         name,
         title: profile.title,
+        status: profile.status,
+        models_checked_on: profile.models_checked_on,
         formats: formatsOfProfile(name),
         default_model: profile.default_model,
         min_training_examples: profile.min_training_examples,
+        max_training_examples: profile.max_training_examples,
         recommended_min_training_examples: profile.recommended_min_training_examples,
         over_token_limit: profile.over_token_limit,
         default_epochs: profile.default_epochs,
@@ -26,6 +29,8 @@ export function profileList ({ profiles, prices }: ReferenceData): ProfileList {
           max_tokens_per_example: limits.max_tokens_per_example,
           max_validation_examples: limits.max_validation_examples,
           price_per_million_tokens: Object.hasOwn(priced, model) ? priced[model]?.training_per_million_tokens ?? null : null,
+          ...(limits.retired === undefined ? {} : { retired: limits.retired }),
+          ...(limits.available_until === undefined ? {} : { available_until: limits.available_until }),
           ...(limits.note === undefined ? {} : { note: limits.note })
         })),
         sources: profile.sources

@@ -12,9 +12,11 @@ export {
   PriceTableSchema,
   ProviderProfilesSchema,
   UnknownModelError,
+  availabilityWarnings,
   formatsOfProfile,
   profileForFormat,
   resolveProfile,
+  type AvailabilityWarning,
   type EpochsChoice,
   type PriceTable,
   type ProfileOverrides,
@@ -23,7 +25,7 @@ export {
   type ReferenceData,
   type ResolvedProfile
 } from './profiles.js'
-export { PROFILE_RULES, type ProfileRules } from './providers.js'
+export { PROFILE_RULES, RecordKindCheck, type ProfileRules } from './providers.js'
 export {
   ValidationReportSchema,
   type ReportProblem,

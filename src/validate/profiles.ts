@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
-import { DATASET_FORMATS, FORMATS, PROVIDER_PROFILES, resolveFormat, type DatasetFormat, type ProviderProfileName } from '../format/index.js'
+import { DATASET_FORMATS, FORMATS, PROVIDER_PROFILES, resolveFormat, type DatasetFormat, type LineShape, type ProviderProfileName } from '../format/index.js'
+import { PROFILE_RULES } from './providers.js'
 import { type TokenizerName, TOKENIZERS } from './tokenizers.js'
 
 /*
@@ -7,7 +8,8 @@ import { type TokenizerName, TOKENIZERS } from './tokenizers.js'
  * and training prices (data/prices.json, or PRICES_FILE). Only their shapes live here, with the
  * pure functions that pick a profile for a format and its numbers for a request; reading the
  * files is reference-files.ts's. Which formats a profile reads is no data: each format names its
- * default profile on its registry entry (format/registry.ts).
+ * default profile on its registry entry (format/registry.ts), each profile the line shapes it reads
+ * (providers.ts).
  */
 
 /** The provider profiles a report can check; each has its own line rules (providers.ts, PROFILE_RULES). */
@@ -15,19 +17,48 @@ export { PROVIDER_PROFILES, type ProviderProfileName }
 
 const Nullable = <T extends ReturnType<typeof Type.Integer>> (schema: T) => Type.Union([schema, Type.Null()])
 
+/** A calendar date, YYYY-MM-DD. */
+const DateSchema = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
+
 const ModelLimitsSchema = Type.Object({
   tokenizer: Type.Enum(TOKENIZERS),
   max_tokens_per_example: Nullable(Type.Integer({ minimum: 1 })),
   max_validation_examples: Nullable(Type.Integer({ minimum: 1 })),
+  /** The day the provider retired the model (no new tuning jobs): the report warns. */
+  retired: Type.Optional(DateSchema),
+  /** The last day the model (and models tuned from it) is announced to stay available: the report warns. */
+  available_until: Type.Optional(DateSchema),
   note: Type.Optional(Type.String())
 })
 
-const SourceSchema = Type.Object({ url: Type.String(), for: Type.String() })
+/** A provider page a rule or limit was copied from, and when it was read. */
+const SourceSchema = Type.Object({
+  url: Type.String(),
+  for: Type.String(),
+  read_on: DateSchema,
+  /** The page's own date where it shows one (or what its content implies). */
+  page_date: Type.Optional(Type.String())
+})
+
+/** Whether the provider still takes fine-tuning jobs: `closing` and `closed` make the report warn. */
+const ProfileStatusSchema = Type.Object({
+  state: Type.Enum(['available', 'closing', 'closed'] as const),
+  /** The day the closing was announced (or the service closed). */
+  since: Type.Optional(DateSchema),
+  /** The last day jobs can be created, when one is announced. */
+  until: Type.Optional(DateSchema),
+  note: Type.String(),
+  source: Type.String()
+})
 
 const ProfileSchema = Type.Object({
   title: Type.String(),
+  status: ProfileStatusSchema,
+  /** The day the model list was last compared with the provider's page: an old date means a list to re-check. */
+  models_checked_on: DateSchema,
   default_model: Type.String(),
   min_training_examples: Nullable(Type.Integer({ minimum: 1 })),
+  max_training_examples: Nullable(Type.Integer({ minimum: 1 })),
   recommended_min_training_examples: Nullable(Type.Integer({ minimum: 1 })),
   /** What the provider does with an example over the limit: a warning when truncated or unknown, an error when rejected. */
   over_token_limit: Type.Enum(['truncated', 'rejected', 'unknown'] as const),
@@ -96,6 +127,7 @@ export interface ResolvedProfile {
   readonly maxTokensPerExample: number | null
   readonly maxValidationExamples: number | null
   readonly minTrainingExamples: number | null
+  readonly maxTrainingExamples: number | null
   readonly recommendedMinTrainingExamples: number | null
   readonly overTokenLimit: ProviderProfile['over_token_limit']
   readonly epochs: EpochsChoice
@@ -103,8 +135,48 @@ export interface ResolvedProfile {
   readonly price: { readonly perMillionTokens: number, readonly currency: string, readonly source: string } | null
   /** The profile data's date. */
   readonly asOf: string
+  /** Whether the provider still takes jobs. */
+  readonly status: ProviderProfile['status']['state']
+  /** When the profile's model list was last compared with the provider's page. */
+  readonly modelsCheckedOn: string
+  /** Warnings for every split: a closing profile, a retired or closing model (availabilityWarnings). */
+  readonly availability: readonly AvailabilityWarning[]
   /** Caveats worth printing with the numbers (the model's note, the epochs note). */
   readonly notes: readonly string[]
+}
+
+/** A warning that the provider or the model is going away: the file may be fine, the job may not start. */
+export interface AvailabilityWarning {
+  readonly code: 'PROFILE_CLOSING' | 'PROFILE_CLOSED' | 'MODEL_RETIRED' | 'MODEL_CLOSING'
+  readonly message: string
+}
+
+/**
+ * The warnings a report gives for a profile that is closing or closed and for a model with a
+ * retirement or end date in the data. Warnings, not errors: people with access still train there,
+ * and `?validate=strict` checks the file, not the account.
+ */
+export function availabilityWarnings (profile: ProviderProfile, model: string): AvailabilityWarning[] {
+  const warnings: AvailabilityWarning[] = []
+  const { status } = profile
+  const dates = [
+    ...(status.since === undefined ? [] : [`${status.state === 'closed' ? 'closed' : 'announced'} ${status.since}`]),
+    ...(status.until === undefined ? [] : [`no new jobs after ${status.until}`])
+  ]
+  const when = dates.length === 0 ? '' : ` (${dates.join('; ')})`
+  if (status.state === 'closing') {
+    warnings.push({ code: 'PROFILE_CLOSING', message: `${profile.title} is closing${when}: ${status.note} (${status.source})` })
+  } else if (status.state === 'closed') {
+    warnings.push({ code: 'PROFILE_CLOSED', message: `${profile.title} is closed${when}: ${status.note} (${status.source})` })
+  }
+  const limits = Object.hasOwn(profile.models, model) ? profile.models[model] : undefined
+  const note = limits?.note === undefined ? '' : `: ${limits.note}`
+  if (limits?.retired !== undefined) {
+    warnings.push({ code: 'MODEL_RETIRED', message: `${model} was retired on ${limits.retired}; pick a current model (GET /validation/profiles)${note}` })
+  } else if (limits?.available_until !== undefined) {
+    warnings.push({ code: 'MODEL_CLOSING', message: `${model} is announced to stay available until ${limits.available_until} only${note}` })
+  }
+  return warnings
 }
 
 /** What a request may set on top of the profile. */
@@ -126,9 +198,14 @@ export function profileForFormat (profiles: ProviderProfiles, format: string): P
   return FORMATS[canonical].defaultProfile
 }
 
-/** The formats whose default profile is `profile`, in registry order (GET /validation/profiles). */
+/**
+ * The formats whose lines `profile` reads (their line shape is one of its rules' shapes), in
+ * registry order (GET /validation/profiles). Several profiles read the OpenAI formats; each format's
+ * default is one of them.
+ */
 export function formatsOfProfile (profile: ProviderProfileName): DatasetFormat[] {
-  return DATASET_FORMATS.filter((format) => FORMATS[format].defaultProfile === profile)
+  const shapes: readonly LineShape[] = PROFILE_RULES[profile].lineShapes
+  return DATASET_FORMATS.filter((format) => shapes.includes(FORMATS[format].lineShape))
 }
 
 /**
@@ -173,11 +250,15 @@ export function resolveProfile (data: ReferenceData, name: ProviderProfileName, 
     maxTokensPerExample: overrides.maxTokensPerExample ?? limits.max_tokens_per_example,
     maxValidationExamples: limits.max_validation_examples,
     minTrainingExamples: profile.min_training_examples,
+    maxTrainingExamples: profile.max_training_examples,
     recommendedMinTrainingExamples: profile.recommended_min_training_examples,
     overTokenLimit: profile.over_token_limit,
     epochs,
     price,
     asOf: data.profiles.as_of,
+    status: profile.status.state,
+    modelsCheckedOn: profile.models_checked_on,
+    availability: availabilityWarnings(profile, model),
     notes
   }
 }

@@ -1,4 +1,4 @@
-import { type ProviderProfileName } from '../format/index.js'
+import { type LineShape, type ProviderProfileName } from '../format/index.js'
 
 /** How bad a finding is: an error means the file will not train as it is; a warning, that it may train badly. */
 export type Severity = 'error' | 'warning'
@@ -67,27 +67,38 @@ function isJsonText (text: string): boolean {
   }
 }
 
-function checkOpenaiToolCalls (calls: unknown, where: string, found: Findings): void {
+/** OpenAI-shaped tool calls (OpenAI, Fireworks, Together); `prefix` names the profile in the codes. */
+function checkOpenaiToolCalls (calls: unknown, where: string, found: Findings, prefix = 'OPENAI'): void {
   if (!Array.isArray(calls)) {
-    found.error('OPENAI_TOOL_CALL_INVALID', `${where}.tool_calls must be a list`)
+    found.error(`${prefix}_TOOL_CALL_INVALID`, `${where}.tool_calls must be a list`)
     return
   }
   calls.forEach((call: unknown, j) => {
     const at = `${where}.tool_calls[${j}]`
     const fn = isObject(call) ? call.function : undefined
     if (!isObject(call) || typeof call.id !== 'string' || call.type !== 'function' || !isObject(fn) || typeof fn.name !== 'string') {
-      found.error('OPENAI_TOOL_CALL_INVALID', `${at} must be {"id": string, "type": "function", "function": {"name": string, "arguments": string}}`)
+      found.error(`${prefix}_TOOL_CALL_INVALID`, `${at} must be {"id": string, "type": "function", "function": {"name": string, "arguments": string}}`)
       return
     }
     if (typeof fn.arguments !== 'string') {
-      found.error('OPENAI_TOOL_ARGUMENTS_NOT_STRING', `${at}.function.arguments must be a JSON string for OpenAI, not ${kindOf(fn.arguments)}`)
+      found.error(`${prefix}_TOOL_ARGUMENTS_NOT_STRING`, `${at}.function.arguments must be a JSON string for OpenAI, not ${kindOf(fn.arguments)}`)
     } else if (!isJsonText(fn.arguments)) {
-      found.error('OPENAI_TOOL_ARGUMENTS_NOT_JSON', `${at}.function.arguments is not valid JSON`)
+      found.error(`${prefix}_TOOL_ARGUMENTS_NOT_JSON`, `${at}.function.arguments is not valid JSON`)
     }
   })
 }
 
+/** OpenAI-shaped tool definitions: a list of {"type": "function", "function": {"name", ...}}. */
+function checkOpenaiTools (tools: unknown, found: Findings, prefix: string, where = 'tools'): void {
+  const valid = Array.isArray(tools) && tools.every((tool: unknown) => isObject(tool) && tool.type === 'function' && isObject(tool.function) && typeof tool.function.name === 'string')
+  if (!valid) found.error(`${prefix}_INVALID_TOOLS`, `"${where}" must be a list of {"type": "function", "function": {"name", ...}}`)
+}
+
 function checkOpenai (line: JsonObject, found: Findings): void {
+  if (line.input !== undefined) {
+    checkPreferenceLine(line, found, { prefix: 'OPENAI', inputKeys: OPENAI_PREFERENCE_INPUT_KEYS, reasoningKeys: [], oneTurn: false })
+    return
+  }
   const extra = unknownKeys(line, OPENAI_LINE_KEYS)
   if (extra.length > 0) found.error('OPENAI_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; OpenAI's chat format allows ${list(OPENAI_LINE_KEYS)}`)
   const { messages } = line
@@ -125,11 +136,72 @@ function checkOpenai (line: JsonObject, found: Findings): void {
     if (role === 'tool' && typeof message.tool_call_id !== 'string') found.error('OPENAI_TOOL_CALL_ID_MISSING', `${where} is a tool response without a tool_call_id`)
   })
   if (assistants === 0) found.error('OPENAI_NO_ASSISTANT_MESSAGE', 'The example has no assistant message to learn from')
-  if (line.tools !== undefined) {
-    const tools = line.tools
-    const valid = Array.isArray(tools) && tools.every((tool: unknown) => isObject(tool) && tool.type === 'function' && isObject(tool.function) && typeof tool.function.name === 'string')
-    if (!valid) found.error('OPENAI_INVALID_TOOLS', '"tools" must be a list of {"type": "function", "function": {"name", ...}}')
+  if (line.tools !== undefined) checkOpenaiTools(line.tools, found, 'OPENAI')
+}
+
+/*
+ * Preference (DPO) lines, the shape OpenAI, Fireworks and Together share:
+ * {"input": {"messages": [...], "tools"?: [...]}, "preferred_output": [assistant], "non_preferred_output": [assistant]}.
+ * The input ends with the user turn the two answers reply to; each side is exactly one assistant
+ * message with a string content.
+ * @see https://developers.openai.com/api/docs/guides/direct-preference-optimization
+ * @see https://docs.fireworks.ai/fine-tuning/dpo-fine-tuning
+ * @see https://docs.together.ai/docs/fine-tuning/data-preparation
+ */
+const PREFERENCE_LINE_KEYS: ReadonlySet<string> = new Set(['input', 'preferred_output', 'non_preferred_output'])
+const OPENAI_PREFERENCE_INPUT_KEYS: ReadonlySet<string> = new Set(['messages', 'tools', 'parallel_tool_calls'])
+const PREFERENCE_INPUT_KEYS: ReadonlySet<string> = new Set(['messages', 'tools'])
+const PREFERENCE_INPUT_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant'])
+
+interface PreferenceRules {
+  /** The profile's code prefix: OPENAI, FIREWORKS, TOGETHER. */
+  readonly prefix: string
+  readonly inputKeys: ReadonlySet<string>
+  /** Reasoning fields an output message may carry (Together: reasoning, reasoning_content). */
+  readonly reasoningKeys: readonly string[]
+  /** True when the input may hold no assistant turn (Fireworks: one-turn conversations only). */
+  readonly oneTurn: boolean
+}
+
+function checkPreferenceOutput (output: unknown, side: string, found: Findings, rules: PreferenceRules): void {
+  const message: unknown = Array.isArray(output) && output.length === 1 ? output[0] : undefined
+  const allowed = new Set(['role', 'content', ...rules.reasoningKeys])
+  if (!isObject(message) || message.role !== 'assistant' || typeof message.content !== 'string' || unknownKeys(message, allowed).length > 0) {
+    found.error(`${rules.prefix}_PREFERENCE_OUTPUT_INVALID`, `${side} must be a list of exactly one {"role": "assistant", "content": string} message` +
+      (rules.reasoningKeys.length === 0 ? '' : ` (optionally with ${rules.reasoningKeys.join(' or ')})`))
+    return
   }
+  for (const key of rules.reasoningKeys) {
+    if (message[key] !== undefined && typeof message[key] !== 'string') found.error(`${rules.prefix}_INVALID_REASONING`, `${side}[0].${key} must be a string`)
+  }
+}
+
+/** A preference line's rules, shared by the profiles that read the OpenAI preference shape. */
+function checkPreferenceLine (line: JsonObject, found: Findings, rules: PreferenceRules): void {
+  const { prefix } = rules
+  const extra = unknownKeys(line, PREFERENCE_LINE_KEYS)
+  if (extra.length > 0) found.error(`${prefix}_PREFERENCE_UNKNOWN_KEY`, `The preference line has ${list(extra)}; it allows ${list(PREFERENCE_LINE_KEYS)}`)
+  const { input } = line
+  const messages = isObject(input) ? input.messages : undefined
+  if (!isObject(input) || !Array.isArray(messages) || messages.length === 0) {
+    found.error(`${prefix}_PREFERENCE_MISSING_INPUT`, 'The preference line has no "input": {"messages": [...]}')
+  } else {
+    const keys = unknownKeys(input, rules.inputKeys)
+    if (keys.length > 0) found.error(`${prefix}_PREFERENCE_UNKNOWN_KEY`, `input has ${list(keys)}; it allows ${list(rules.inputKeys)}`)
+    messages.forEach((message: unknown, i) => {
+      const where = `input.messages[${i}]`
+      if (!isObject(message) || typeof message.role !== 'string' || !PREFERENCE_INPUT_ROLES.has(message.role) || typeof message.content !== 'string') {
+        found.error(`${prefix}_PREFERENCE_INPUT_MESSAGE_INVALID`, `${where} must be {"role": system, user or assistant, "content": string}`)
+      } else if (rules.oneTurn && message.role === 'assistant') {
+        found.error(`${prefix}_PREFERENCE_MULTI_TURN`, `${where} is an assistant turn: only one-turn conversations are supported (system and user, then the two answers)`)
+      }
+    })
+    const last: unknown = messages[messages.length - 1]
+    if (!isObject(last) || last.role !== 'user') found.error(`${prefix}_PREFERENCE_INPUT_NOT_ENDING_WITH_USER`, 'input.messages must end with the user message the two outputs answer')
+    if (input.tools !== undefined) checkOpenaiTools(input.tools, found, prefix, 'input.tools')
+  }
+  checkPreferenceOutput(line.preferred_output, 'preferred_output', found, rules)
+  checkPreferenceOutput(line.non_preferred_output, 'non_preferred_output', found, rules)
 }
 
 /*
@@ -261,6 +333,183 @@ function checkHuggingface (line: JsonObject, found: Findings): void {
   if (assistants === 0) found.error('HF_NO_ASSISTANT_MESSAGE', 'The example has no assistant message to learn from')
 }
 
+/*
+ * Chat messages of the OpenAI-compatible providers (Fireworks, Together): each message's keys,
+ * role, content, weight, reasoning and tool calls. The order of the turns is each provider's own.
+ */
+interface ChatRules {
+  /** The profile's code prefix: FIREWORKS, TOGETHER. */
+  readonly prefix: string
+  readonly lineKeys: ReadonlySet<string>
+  readonly messageKeys: ReadonlySet<string>
+  readonly roles: ReadonlySet<string>
+  /** The reasoning fields an assistant message may carry. */
+  readonly reasoningKeys: readonly string[]
+}
+
+/** Checks one message; returns its role when it is a message with a known role, for the order rules. */
+function checkChatMessage (message: unknown, where: string, found: Findings, rules: ChatRules): string | null {
+  const { prefix } = rules
+  if (!isObject(message)) {
+    found.error(`${prefix}_MESSAGE_NOT_OBJECT`, `${where} is not an object`)
+    return null
+  }
+  const keys = unknownKeys(message, rules.messageKeys)
+  if (keys.length > 0) found.error(`${prefix}_UNKNOWN_MESSAGE_KEY`, `${where} has ${list(keys)}; it allows ${list(rules.messageKeys)}`)
+  const { role, content } = message
+  const known = typeof role === 'string' && rules.roles.has(role)
+  if (!known) found.error(`${prefix}_UNKNOWN_ROLE`, roleMessage(where, role, rules.roles))
+  const calls = role === 'assistant' ? message.tool_calls : undefined
+  if (calls == null ? typeof content !== 'string' : content != null && typeof content !== 'string') {
+    found.error(`${prefix}_MISSING_CONTENT`, `${where}.content must be a string${calls == null ? '' : ' or null (with tool_calls)'}, not ${kindOf(content)}`)
+  }
+  // Only 0 (masked, not trained on) and 1: not 0.5, not true.
+  if (message.weight !== undefined && message.weight !== 0 && message.weight !== 1) {
+    found.error(`${prefix}_INVALID_WEIGHT`, `${where}.weight must be 0 or 1, not ${JSON.stringify(message.weight)}`)
+  }
+  const reasoning = rules.reasoningKeys.filter((key) => message[key] !== undefined)
+  if (reasoning.length > 0 && role !== 'assistant') {
+    found.error(`${prefix}_INVALID_REASONING`, `${where} has ${list(reasoning)}: only assistant messages carry reasoning`)
+  } else if (reasoning.length > 1) {
+    found.error(`${prefix}_INVALID_REASONING`, `${where} has both ${list(reasoning)}: give one`)
+  } else if (reasoning.some((key) => typeof message[key] !== 'string')) {
+    found.error(`${prefix}_INVALID_REASONING`, `${where}.${reasoning[0] ?? ''} must be a string`)
+  }
+  if (message.tool_calls !== undefined) checkOpenaiToolCalls(message.tool_calls, where, found, prefix)
+  if (role === 'tool' && typeof message.tool_call_id !== 'string') found.error(`${prefix}_TOOL_CALL_ID_MISSING`, `${where} is a tool response without a tool_call_id`)
+  return known ? role : null
+}
+
+/** The line keys, every message, the tools, and an assistant message to learn from; returns the roles (null where unknown). */
+function checkChatLine (line: JsonObject, found: Findings, rules: ChatRules): Array<string | null> | null {
+  const { prefix } = rules
+  const extra = unknownKeys(line, rules.lineKeys)
+  if (extra.length > 0) found.error(`${prefix}_UNKNOWN_LINE_KEY`, `The line has ${list(extra)}; the chat format allows ${list(rules.lineKeys)}`)
+  const { messages } = line
+  if (!Array.isArray(messages) || messages.length === 0) {
+    found.error(`${prefix}_MISSING_MESSAGES`, 'The line has no "messages" list')
+    return null
+  }
+  const roles = messages.map((message: unknown, i) => checkChatMessage(message, `messages[${i}]`, found, rules))
+  const assistants = messages.filter((message: unknown) => isObject(message) && message.role === 'assistant')
+  if (assistants.length === 0) {
+    found.error(`${prefix}_NO_ASSISTANT_MESSAGE`, 'The example has no assistant message to learn from')
+  } else if (assistants.every((message) => isObject(message) && message.weight === 0)) {
+    found.warning(`${prefix}_ALL_ASSISTANT_WEIGHTS_ZERO`, 'Every assistant message has weight 0: the example trains nothing')
+  }
+  if (line.tools !== undefined) checkOpenaiTools(line.tools, found, prefix)
+  return roles
+}
+
+/*
+ * Fireworks AI supervised fine-tuning: OpenAI-compatible chat lines. Roles system (optional, first
+ * only), user, assistant, plus tool for function-calling datasets with a list of tools; content a
+ * string; weight 0 or 1 (0 skips the message); reasoning_content on assistant turns (models that
+ * think). Preference lines: one-turn only. 3 to 3,000,000 examples (data/provider-profiles.json).
+ * @see https://docs.fireworks.ai/fine-tuning/fine-tuning-models
+ * @see https://fireworks.ai/docs/updates/changelog (reasoning_content, 2025-08-22)
+ * @see https://docs.fireworks.ai/fine-tuning/dpo-fine-tuning
+ */
+const FIREWORKS_CHAT: ChatRules = {
+  prefix: 'FIREWORKS',
+  lineKeys: new Set(['messages', 'tools']),
+  messageKeys: new Set(['role', 'content', 'weight', 'reasoning_content', 'tool_calls', 'tool_call_id']),
+  roles: new Set(['system', 'user', 'assistant', 'tool']),
+  reasoningKeys: ['reasoning_content']
+}
+
+function checkFireworks (line: JsonObject, found: Findings): void {
+  if (line.input !== undefined) {
+    checkPreferenceLine(line, found, { prefix: 'FIREWORKS', inputKeys: PREFERENCE_INPUT_KEYS, reasoningKeys: [], oneTurn: true })
+    return
+  }
+  const roles = checkChatLine(line, found, FIREWORKS_CHAT)
+  const late = roles?.findIndex((role, i) => role === 'system' && i > 0) ?? -1
+  if (late > 0) found.error('FIREWORKS_SYSTEM_NOT_FIRST', `messages[${late}] is a system message: Fireworks allows one, as the first message`)
+}
+
+/*
+ * Together AI fine-tuning. A file holds one kind of record: conversational (messages), instruction
+ * (prompt, completion), preference (input, preferred_output, non_preferred_output) or generic text
+ * (text); "If the same file has two possible formats (for example both text and messages), the
+ * server rejects it." A conversation starts with system or user, then alternates user and
+ * assistant; an assistant's tool_calls are answered by tool messages. reasoning or
+ * reasoning_content on assistant messages; weight 0 or 1.
+ * @see https://docs.together.ai/docs/fine-tuning/data-preparation
+ * @see https://docs.together.ai/docs/fine-tuning/reasoning
+ * @see https://docs.together.ai/docs/fine-tuning/function-calling
+ */
+const TOGETHER_CHAT: ChatRules = {
+  prefix: 'TOGETHER',
+  lineKeys: new Set(['messages', 'tools']),
+  messageKeys: new Set(['role', 'content', 'weight', 'reasoning', 'reasoning_content', 'tool_calls', 'tool_call_id']),
+  roles: new Set(['system', 'user', 'assistant', 'tool']),
+  reasoningKeys: ['reasoning', 'reasoning_content']
+}
+
+const TOGETHER_RECORD_KINDS = {
+  conversational: ['messages'],
+  instruction: ['prompt', 'completion'],
+  preference: ['input', 'preferred_output', 'non_preferred_output'],
+  generic_text: ['text']
+} as const
+
+type TogetherRecordKind = keyof typeof TOGETHER_RECORD_KINDS
+
+/** The record kinds whose keys the line has (more than one: a line Together rejects). */
+function togetherKinds (line: JsonObject): TogetherRecordKind[] {
+  return (Object.keys(TOGETHER_RECORD_KINDS) as TogetherRecordKind[]).filter((kind) => TOGETHER_RECORD_KINDS[kind].some((key) => Object.hasOwn(line, key)))
+}
+
+/** A line's record kind for the whole-file rule; null when it has none or several (the line's own error). */
+function togetherLineKind (line: JsonObject): string | null {
+  const kinds = togetherKinds(line)
+  return kinds.length === 1 ? kinds[0] ?? null : null
+}
+
+/** What may follow each role after the first turn (tool only after an assistant's tool_calls). */
+function togetherNextOk (previous: string | null, role: string, previousCalls: boolean): boolean {
+  if (previous === null) return role === 'user'
+  if (previous === 'user') return role === 'assistant'
+  if (previous === 'assistant') return role === 'user' || (role === 'tool' && previousCalls)
+  return role === 'tool' || role === 'assistant'
+}
+
+function checkTogetherOrder (messages: readonly unknown[], roles: ReadonlyArray<string | null>, found: Findings): void {
+  let previous: string | null = null
+  let previousCalls = false
+  for (const [i, role] of roles.entries()) {
+    // An unknown role is its own error; the order is checked on the rest.
+    if (role === null || (i === 0 && role === 'system')) continue
+    if (!togetherNextOk(previous, role, previousCalls)) {
+      found.error('TOGETHER_ROLE_ORDER', `messages[${i}] is ${role} after ${previous ?? 'the start'}: a conversation starts with system or user, ` +
+        'then alternates user and assistant (tool messages only after an assistant\'s tool_calls)')
+      return
+    }
+    const message = messages[i]
+    previousCalls = role === 'assistant' && isObject(message) && message.tool_calls != null
+    previous = role
+  }
+}
+
+function checkTogether (line: JsonObject, found: Findings): void {
+  const kinds = togetherKinds(line)
+  if (kinds.length > 1) {
+    found.error('TOGETHER_MIXED_LINE_KINDS', `The line has the keys of ${kinds.join(' and ')} records: Together rejects a file with two formats`)
+    return
+  }
+  if (kinds[0] === 'preference') {
+    checkPreferenceLine(line, found, { prefix: 'TOGETHER', inputKeys: PREFERENCE_INPUT_KEYS, reasoningKeys: TOGETHER_CHAT.reasoningKeys, oneTurn: false })
+  } else if (kinds[0] === 'instruction') {
+    if (typeof line.prompt !== 'string' || typeof line.completion !== 'string') found.error('TOGETHER_INVALID_INSTRUCTION', 'An instruction record needs "prompt" and "completion" strings')
+  } else if (kinds[0] === 'generic_text') {
+    if (typeof line.text !== 'string') found.error('TOGETHER_INVALID_TEXT', 'A generic text record needs a "text" string')
+  } else {
+    const roles = checkChatLine(line, found, TOGETHER_CHAT)
+    if (roles !== null && Array.isArray(line.messages)) checkTogetherOrder(line.messages, roles, found)
+  }
+}
+
 /** What the report knows about one provider profile besides its data (data/provider-profiles.json). */
 export interface ProfileRules {
   /** The provider's line rules. */
@@ -269,13 +518,25 @@ export interface ProfileRules {
   readonly lineNotObject: string
   /** Whose tokenizer the o200k/cl100k count stands in for, or null when it is the provider's own. */
   readonly estimatedTokenizer: string | null
+  /** The line shapes (format/types.ts) the provider reads: GET /validation/profiles lists their formats. */
+  readonly lineShapes: readonly LineShape[]
+  /** For a provider that rejects a file mixing record kinds: the code, and a line's kind (null: none to compare). */
+  readonly recordKinds?: { readonly code: string, readonly kindOf: (line: JsonObject) => string | null }
 }
 
 /** Every profile's rules: adding a profile name (format/types.ts) makes the compiler ask for an entry here. */
 export const PROFILE_RULES = {
-  openai: { checkLine: checkOpenai, lineNotObject: 'OPENAI_LINE_NOT_OBJECT', estimatedTokenizer: null },
-  vertex_gemini: { checkLine: checkVertex, lineNotObject: 'VERTEX_LINE_NOT_OBJECT', estimatedTokenizer: 'Gemini\'s' },
-  huggingface: { checkLine: checkHuggingface, lineNotObject: 'HF_LINE_NOT_OBJECT', estimatedTokenizer: 'the trained model\'s' }
+  openai: { checkLine: checkOpenai, lineNotObject: 'OPENAI_LINE_NOT_OBJECT', estimatedTokenizer: null, lineShapes: ['openai_messages'] },
+  vertex_gemini: { checkLine: checkVertex, lineNotObject: 'VERTEX_LINE_NOT_OBJECT', estimatedTokenizer: 'Gemini\'s', lineShapes: ['vertex_contents'] },
+  huggingface: { checkLine: checkHuggingface, lineNotObject: 'HF_LINE_NOT_OBJECT', estimatedTokenizer: 'the trained model\'s', lineShapes: ['huggingface_conversations'] },
+  fireworks: { checkLine: checkFireworks, lineNotObject: 'FIREWORKS_LINE_NOT_OBJECT', estimatedTokenizer: 'the base model\'s', lineShapes: ['openai_messages'] },
+  together: {
+    checkLine: checkTogether,
+    lineNotObject: 'TOGETHER_LINE_NOT_OBJECT',
+    estimatedTokenizer: 'the base model\'s',
+    lineShapes: ['openai_messages'],
+    recordKinds: { code: 'TOGETHER_MIXED_RECORD_KINDS', kindOf: togetherLineKind }
+  }
 } as const satisfies Record<ProviderProfileName, ProfileRules>
 
 /**
@@ -288,4 +549,31 @@ export function checkProviderLine (profile: ProviderProfileName, example: unknow
   if (!isObject(example)) found.error(rules.lineNotObject, 'The line is not a JSON object')
   else rules.checkLine(example, found)
   return found.all
+}
+
+/**
+ * The whole-file rule of a provider that rejects a file mixing record kinds (Together): fed the
+ * lines of one split in order, it gives one error, at the first line whose kind differs from the
+ * first line's. Profiles without the rule never find anything.
+ */
+export class RecordKindCheck {
+  private first: { readonly kind: string, readonly line: number } | null = null
+  private done = false
+
+  constructor (private readonly profile: ProviderProfileName) {}
+
+  /** The finding for `example` (at `line`), or null. */
+  check (example: unknown, line: number): Finding | null {
+    const rule = (PROFILE_RULES[this.profile] as ProfileRules).recordKinds
+    if (rule === undefined || this.done || !isObject(example)) return null
+    const kind = rule.kindOf(example)
+    if (kind === null) return null
+    if (this.first === null) {
+      this.first = { kind, line }
+      return null
+    }
+    if (kind === this.first.kind) return null
+    this.done = true
+    return { code: rule.code, severity: 'error', message: `Line ${line} is a ${kind} record but line ${this.first.line} is a ${this.first.kind} record: the provider rejects a file that mixes record kinds` }
+  }
 }

@@ -69,8 +69,11 @@ export const ProfileInfoSchema = Type.Object({
   tokenizer: Type.String(),
   max_tokens_per_example: Nullable(Type.Integer()),
   min_training_examples: Nullable(Type.Integer()),
+  max_training_examples: Nullable(Type.Integer()),
   max_validation_examples: Nullable(Type.Integer()),
-  as_of: Type.String({ description: 'Date of the profile data (data/provider-profiles.json).' })
+  as_of: Type.String({ description: 'Date of the profile data (data/provider-profiles.json).' }),
+  status: Type.Enum(['available', 'closing', 'closed'] as const, { description: 'Whether the provider still takes fine-tuning jobs; closing and closed add a PROFILE_CLOSING or PROFILE_CLOSED warning to every split.' }),
+  models_checked_on: Type.String({ description: 'When the profile\'s model list was last compared with the provider\'s page.' })
 })
 
 export const ValidationReportSchema = Type.Object({

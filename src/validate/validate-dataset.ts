@@ -11,7 +11,7 @@ import {
 } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
 import { estimateCost } from './cost.js'
-import { PROFILE_RULES, checkProviderLine, type Severity } from './providers.js'
+import { PROFILE_RULES, RecordKindCheck, checkProviderLine, type Severity } from './providers.js'
 import { type ResolvedProfile } from './profiles.js'
 import { type ReportProblem, type ReportStatus, type SplitReport, type SplitRole, type ValidationReport } from './report.js'
 import { ReportTokenCounter } from './report-tokens.js'
@@ -214,6 +214,7 @@ export async function validateDataset (source: DatasetSource, params: Validation
     let line = 0
     const toolSets = params.tools == null ? new ToolSetCheck() : undefined
     const parentIds = new Set<string>()
+    const recordKinds = new RecordKindCheck(profile.name)
     /** 1 when an example is over the model's limit (and the problem is added), else 0. */
     const checkTokenLimit = (runId: string, at: number, tokens: number): number => {
       if (profile.maxTokensPerExample === null || tokens <= profile.maxTokensPerExample) return 0
@@ -288,6 +289,8 @@ export async function validateDataset (source: DatasetSource, params: Validation
             continue
           }
           for (const finding of checkProviderLine(profile.name, example)) problems.add(runId, line, finding.severity, finding.code, finding.message)
+          const mixed = recordKinds.check(example, line)
+          if (mixed !== null) problems.add(runId, line, mixed.severity, mixed.code, mixed.message)
           const tokens = await tokenCounter.countChat(tokenChatOfLine(params.format, example))
           outcomes.push(tokens)
           overLimit += checkTokenLimit(runId, line, tokens)
@@ -309,6 +312,8 @@ export async function validateDataset (source: DatasetSource, params: Validation
       exportable = false
       problems.add(null, null, 'error', exportErrorCode('MIXED_TOOL_SETS'), toolSets.problem.message)
     }
+    // The provider or model is going away: said in every split, as the file may still be fine.
+    for (const warning of profile.availability) problems.add(null, null, 'warning', warning.code, warning.message)
     const count = ids.length
     if (count === 0) {
       problems.add(null, null, role === 'training' ? 'error' : 'warning', 'EMPTY_SPLIT', `Split ${name} lists no runs`)
@@ -316,6 +321,9 @@ export async function validateDataset (source: DatasetSource, params: Validation
       if (profile.minTrainingExamples !== null && count < profile.minTrainingExamples) {
         problems.add(null, null, 'error', 'TOO_FEW_TRAINING_EXAMPLES',
           `${plural(count, 'example')}: ${profile.title} needs at least ${profile.minTrainingExamples}`)
+      } else if (profile.maxTrainingExamples !== null && count > profile.maxTrainingExamples) {
+        problems.add(null, null, 'error', 'TOO_MANY_TRAINING_EXAMPLES',
+          `${plural(count, 'example')}: ${profile.title} accepts at most ${plural(profile.maxTrainingExamples, 'example')}`)
       } else if (profile.recommendedMinTrainingExamples !== null && count < profile.recommendedMinTrainingExamples) {
         problems.add(null, null, 'warning', 'FEW_TRAINING_EXAMPLES',
           `${plural(count, 'example')}: ${profile.title} recommends at least ${profile.recommendedMinTrainingExamples}`)
@@ -360,8 +368,11 @@ export async function validateDataset (source: DatasetSource, params: Validation
       tokenizer: profile.tokenizer,
       max_tokens_per_example: profile.maxTokensPerExample,
       min_training_examples: profile.minTrainingExamples,
+      max_training_examples: profile.maxTrainingExamples,
       max_validation_examples: profile.maxValidationExamples,
-      as_of: profile.asOf
+      as_of: profile.asOf,
+      status: profile.status,
+      models_checked_on: profile.modelsCheckedOn
     },
     status: errorCount > 0 ? 'errors' : warningCount > 0 ? 'warnings' : 'ok',
     error_count: errorCount,

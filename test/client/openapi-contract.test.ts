@@ -105,8 +105,11 @@ describe('the client and openapi/openapi.json', () => {
     const report = await api.validateDataset('150621256807', params)
     expectValid(jsonSchema(operation('validateDataset'), '200'), report)
     expect(report).toEqual(REPORT_EXAMPLE)
-    const strict = await api.openExport('150621256807', params, { validate: 'strict' }).catch((e: unknown) => e) as KilnExportApiError
-    expect(strict).toMatchObject({ status: 422, code: 'KEX_VALIDATION_REPORT_ERRORS', report: REPORT_EXAMPLE })
+    // Two examples are too few for the format's profile (fireworks: at least 3): the strict export is refused with the report.
+    const tooFew = inlineBody([kilnRun('1'), kilnRun('2')]) as unknown as ExportParams
+    const strict = await api.openExport('100000000001', tooFew, { validate: 'strict' }).catch((e: unknown) => e) as KilnExportApiError
+    expect(strict).toMatchObject({ status: 422, code: 'KEX_VALIDATION_REPORT_ERRORS', report: { provider_profile: { name: 'fireworks' }, status: 'errors' } })
+    expectValid(jsonSchema(operation('validateDataset'), '200'), strict.report)
 
     const notFound = await api.getDataset('404404404404').catch((e: unknown) => e)
     expect(notFound).toBeInstanceOf(KilnExportApiError)

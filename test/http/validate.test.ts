@@ -5,6 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { ConfigError, EXAMPLE_PROJECT_DIR, loadConfig } from '../../src/config.js'
 import { REPORT_EXAMPLE } from '../../src/http/schemas/report-example.js'
+import { type ProfileList } from '../../src/http/schemas/validation-profiles.js'
 import { DEFAULT_PRICES_FILE } from '../../src/validate/reference-files.js'
 import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { type ValidationReport } from '../../src/validate/index.js'
@@ -47,10 +48,10 @@ describe('POST /datasets/:id/validate', () => {
     const response = await postJson(client, `/datasets/${EXAMPLE_ID}/validate`, { format: 'vertex_gemini_1_5', system_message: 'Write a joke.', epochs: 2 })
     const report = response.json() as ValidationReport
     expect(response.status).toBe(200)
-    expect(report.provider_profile).toMatchObject({ name: 'vertex_gemini', model: 'gemini-2.5-flash', max_validation_examples: 5000 })
+    expect(report.provider_profile).toMatchObject({ name: 'vertex_gemini', model: 'gemini-3.5-flash', max_validation_examples: 5000, status: 'available' })
     expect(report.splits.map((s) => [s.name, s.role, s.status, s.run_count])).toEqual([['train', 'training', 'warnings', 6], ['test', 'test', 'ok', 2]])
     expect(problems(report, 'train')).toEqual(['FEW_TRAINING_EXAMPLES -'])
-    expect(report.summary[0]).toMatch(/^train \[training\]: passes with warnings \(0 errors, 1 warning\); 6 examples, [\d,]+ tokens; estimated [\d.]+ USD \([\d,]+ billed tokens, 2 epochs\)$/)
+    expect(report.summary[0]).toMatch(/^train \[training\]: passes with warnings \(0 errors, 1 warning\); 6 examples, [\d,]+ tokens; [\d,]+ billed tokens \(2 epochs\), no price$/)
     expect(report.summary[1]).toMatch(/^test \[test\]: passes \(0 errors, 0 warnings\); 2 examples, [\d,]+ tokens$/)
   })
 
@@ -62,7 +63,6 @@ describe('POST /datasets/:id/validate', () => {
     expect(response.status).toBe(200)
     const report = response.json() as ValidationReport
     expect(problems(report, 'train')).toEqual([
-      'TOO_FEW_TRAINING_EXAMPLES -',
       'RUN_IN_SEVERAL_SPLITS 373095127898',
       'KEX_THINKING_INSTRUCTIONS_REQUIRED 238949364214',
       'KEX_THINKING_INSTRUCTIONS_REQUIRED 130396710776',
@@ -79,7 +79,7 @@ describe('POST /datasets/:id/validate', () => {
       'KEX_THINKING_INSTRUCTIONS_REQUIRED 290332019023',
       'KEX_THINKING_INSTRUCTIONS_REQUIRED 201314591273'
     ])
-    expect(report).toMatchObject({ status: 'errors', error_count: 10, warning_count: 2 })
+    expect(report).toMatchObject({ status: 'errors', error_count: 9, warning_count: 2 })
   })
 
   it('names the invalid JSON outputs of a mounted conformance project, and its deleted run', async () => {
@@ -89,12 +89,12 @@ describe('POST /datasets/:id/validate', () => {
     const { client } = await startServer({}, { catalog: new KilnProjects(join(f2.dir, 'project')) })
     const { testCase } = fixtureCase('f2_recipe_extraction', 'bad_json.train__openai_chat_json_schema_jsonl__final_only__std')
     const badJson = await postJson(client, `/datasets/${testCase.dataset_split_id}/validate`, { ...exportParams(testCase), split_name: 'train' })
-    expect(problems(badJson.json() as ValidationReport, 'train')).toEqual(['TOO_FEW_TRAINING_EXAMPLES -', 'KEX_OUTPUT_NOT_JSON 286234271004'])
+    expect(problems(badJson.json() as ValidationReport, 'train')).toEqual(['KEX_OUTPUT_NOT_JSON 286234271004'])
 
     const mountedF1 = await startServer({}, { catalog: new KilnProjects(join(f1.dir, 'project')) })
     const stale = fixtureCase('f1_support_replies', 'stale.train__openai_chat_jsonl__final_only__std').testCase
     const report = (await postJson(mountedF1.client, `/datasets/${stale.dataset_split_id}/validate`, exportParams(stale))).json() as ValidationReport
-    expect(problems(report, 'train')).toEqual(['TOO_FEW_TRAINING_EXAMPLES -', 'KEX_TASK_RUN_NOT_FOUND 152956569114'])
+    expect(problems(report, 'train')).toEqual(['KEX_TASK_RUN_NOT_FOUND 152956569114'])
   })
 
   it('refuses request errors as the export does: unknown fields, models and splits; reports what Kiln refuses per run', async () => {
@@ -104,9 +104,9 @@ describe('POST /datasets/:id/validate', () => {
     expect(typo.json()).toMatchObject({ statusCode: 400, code: 'KEX_VALIDATION_FAILED', message: 'body has an unknown property \'provider_profil\'' })
     const model = await postJson(client, path, { ...EXAMPLE_BODY, model: 'gpt-5' })
     expect(model.json()).toMatchObject({ statusCode: 400, code: 'KEX_VALIDATION_FAILED' })
-    expect((model.json() as { message: string }).message).toMatch(/^body\/model gpt-5 is not one of the openai profile's models: gpt-4o-mini-2024-07-18, /)
+    expect((model.json() as { message: string }).message).toMatch(/^body\/model gpt-5 is not one of the fireworks profile's models: gemma-4-26b-a4b-it, /)
     const profile = await postJson(client, path, { ...EXAMPLE_BODY, provider_profile: 'anthropic' })
-    expect(profile.json()).toMatchObject({ statusCode: 400, message: 'body/provider_profile must be one of: openai, vertex_gemini, huggingface' })
+    expect(profile.json()).toMatchObject({ statusCode: 400, message: 'body/provider_profile must be one of: openai, vertex_gemini, huggingface, fireworks, together' })
     const split = await postJson(client, path, { ...EXAMPLE_BODY, split_name: 'Train' })
     expect(split.json()).toMatchObject({ statusCode: 404, code: 'KEX_SPLIT_NOT_FOUND', message: 'Split Train not found in dataset "Jokes v1" (150621256807): its splits are: train, test (case-sensitive)' })
     const dataset = await postJson(client, '/datasets/404404404404/validate', EXAMPLE_BODY)
@@ -140,9 +140,16 @@ describe('POST /datasets/:id/validate', () => {
 })
 
 describe('POST /datasets/:id/export?validate=strict', () => {
-  it('refuses with 422 and the report when the report has errors, sending no JSONL', async () => {
+  it('refuses with 422 and the report when the report has errors, sending no JSONL; the closing profile\'s warnings do not refuse', async () => {
     const { client } = await mountedExample()
-    const response = await postJson(client, `/datasets/${EXAMPLE_ID}/export?validate=strict`, EXAMPLE_BODY)
+    // The format's profile (fireworks) finds nothing: the export streams.
+    const fireworks = await postJson(client, `/datasets/${EXAMPLE_ID}/export?validate=strict`, EXAMPLE_BODY)
+    expect(fireworks.status).toBe(200)
+    expect(fireworks.text.split('\n')).toHaveLength(7)
+    // OpenAI wants 10 examples: an error, next to the warnings that it is closing.
+    const report = (await postJson(client, `/datasets/${EXAMPLE_ID}/validate`, { ...EXAMPLE_BODY, provider_profile: 'openai' })).json() as ValidationReport
+    expect(problems(report, 'train')).toEqual(['PROFILE_CLOSING -', 'MODEL_CLOSING -', 'TOO_FEW_TRAINING_EXAMPLES -'])
+    const response = await postJson(client, `/datasets/${EXAMPLE_ID}/export?validate=strict&provider_profile=openai`, EXAMPLE_BODY)
     expect(response.status).toBe(422)
     expect(response.headers['content-type']).toBe('application/json; charset=utf-8')
     expect(response.headers['content-disposition']).toBeUndefined()
@@ -151,8 +158,13 @@ describe('POST /datasets/:id/export?validate=strict', () => {
       error: 'Unprocessable Entity',
       code: 'KEX_VALIDATION_REPORT_ERRORS',
       message: 'The validation report has 1 error; first: TOO_FEW_TRAINING_EXAMPLES: 6 examples: OpenAI supervised fine-tuning (chat) needs at least 10',
-      report: REPORT_EXAMPLE
+      report
     })
+    // With enough examples only the warnings remain, and the export streams.
+    const runs = Array.from({ length: 10 }, (_, i) => kilnRun(String(i + 1)))
+    const closing = await postJson(client, '/datasets/100000000001/export?validate=strict&provider_profile=openai', inlineBody(runs))
+    expect(closing.status).toBe(200)
+    expect(closing.headers['x-export-line-count']).toBe('10')
   })
 
   it('streams the same bytes as a plain export when the report has no errors', async () => {
@@ -184,19 +196,35 @@ describe('POST /datasets/:id/export?validate=strict', () => {
     const typo = await postJson(client, `/datasets/${EXAMPLE_ID}/export?valdate=strict`, EXAMPLE_BODY)
     expect(typo.json()).toMatchObject({ statusCode: 400, code: 'KEX_VALIDATION_FAILED', message: 'querystring has an unknown property \'valdate\'' })
     const model = await postJson(client, `/datasets/${EXAMPLE_ID}/export?validate=strict&model=gpt-5`, EXAMPLE_BODY)
-    expect((model.json() as { message: string }).message).toMatch(/^querystring\/model gpt-5 is not one of the openai profile's models: /)
+    expect((model.json() as { message: string }).message).toMatch(/^querystring\/model gpt-5 is not one of the fireworks profile's models: /)
   })
 })
 
 describe('GET /validation/profiles', () => {
-  it('lists the three profiles with their models, limits, prices and sources', async () => {
+  it('lists the profiles with their status, models, limits, prices and dated sources', async () => {
     const { client } = await startServer()
     const response = await client.request({ method: 'GET', path: '/validation/profiles' })
-    const body = await response.body.json() as { as_of: string, profiles: Array<{ name: string, models: Array<{ name: string, max_tokens_per_example: number | null, price_per_million_tokens: number | null }>, sources: unknown[] }> }
+    const body = await response.body.json() as ProfileList
     expect(response.statusCode).toBe(200)
-    expect(body.profiles.map((p) => p.name)).toEqual(['openai', 'vertex_gemini', 'huggingface'])
-    expect(body.profiles[0]?.models[0]).toEqual({ name: 'gpt-4o-mini-2024-07-18', tokenizer: 'o200k_base', max_tokens_per_example: 65536, max_validation_examples: null, price_per_million_tokens: 3 })
-    for (const profile of body.profiles) expect(profile.sources.length).toBeGreaterThan(0)
+    expect(body.profiles.map((p) => [p.name, p.status.state, p.models_checked_on, p.default_model])).toEqual([
+      ['openai', 'closing', '2026-12-05', 'gpt-4o-mini-2024-07-18'],
+      ['vertex_gemini', 'available', '2026-12-05', 'gemini-3.5-flash'],
+      ['huggingface', 'available', '2026-11-26', 'any'],
+      ['fireworks', 'available', '2026-12-05', 'qwen3-8b'],
+      ['together', 'available', '2026-12-05', 'moonshotai/Kimi-K2-Instruct-0905']
+    ])
+    const [openai, vertex, , fireworks, together] = body.profiles
+    expect(openai?.status).toMatchObject({ since: '2026-05-07', until: '2027-01-06', source: 'https://developers.openai.com/api/docs/deprecations' })
+    expect(openai?.models[0]).toMatchObject({ name: 'gpt-4o-mini-2024-07-18', tokenizer: 'o200k_base', max_tokens_per_example: 65536, price_per_million_tokens: 3, available_until: '2027-01-14' })
+    expect(vertex?.models.filter((m) => m.retired === undefined).map((m) => m.name)).toEqual(['gemini-3.5-flash', 'gemini-3.5-flash-lite', 'gemini-3.1-flash-lite'])
+    expect(vertex?.models.find((m) => m.name === 'gemini-2.5-flash')?.retired).toBe('2026-10-16')
+    expect(fireworks).toMatchObject({ formats: ['openai_chat_jsonl', 'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl'], min_training_examples: 3, max_training_examples: 3000000 })
+    expect(fireworks?.models.find((m) => m.name === 'glm-5p1')).toMatchObject({ max_tokens_per_example: 200000, price_per_million_tokens: null })
+    expect(together).toMatchObject({ formats: fireworks?.formats, min_training_examples: null, recommended_min_training_examples: 100, default_epochs: 1 })
+    for (const profile of body.profiles) {
+      expect(profile.sources.length).toBeGreaterThan(0)
+      for (const source of profile.sources) expect(source.read_on).toMatch(/^20\d\d-\d\d-\d\d$/)
+    }
   })
 })
 
@@ -215,7 +243,7 @@ describe('PRICES_FILE', () => {
     table.providers.openai.models['gpt-4o-mini-2024-07-18'] = { training_per_million_tokens: 10 }
     const path = await pricesFile(JSON.stringify(table))
     const { client } = await startServer(loadConfig({ PRICES_FILE: path }), { catalog: new KilnProjects(EXAMPLE_PROJECT_DIR) })
-    const report = (await postJson(client, `/datasets/${EXAMPLE_ID}/validate`, EXAMPLE_BODY)).json() as ValidationReport
+    const report = (await postJson(client, `/datasets/${EXAMPLE_ID}/validate`, { ...EXAMPLE_BODY, provider_profile: 'openai' })).json() as ValidationReport
     // 4,896 billed tokens x 10 / 1,000,000
     expect(report.splits[0]?.cost).toMatchObject({ price_per_million_tokens: 10, price_source: 'PRICES_FILE as of 2030-01-01', estimated_cost: 0.04896 })
   })

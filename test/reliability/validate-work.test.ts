@@ -52,7 +52,9 @@ describe('the work of one validation request', () => {
     const server = await startServer()
     const body = inlineBody([kilnRun('1')], {
       system_message: prose(4 * MiB),
-      dataset_split: kilnSplit(SPLIT_ID, { train: Array(256).fill('1') })
+      dataset_split: kilnSplit(SPLIT_ID, { train: Array(256).fill('1') }),
+      // The format's profile (fireworks) has no limit for its default model: name one, so every line is over it.
+      max_tokens_per_example: 65536
     })
     const { answer, healthDuring } = await whilePolling(server, VALIDATE, body)
     expect(answer.status, answer.text.slice(0, 300)).toBe(200)

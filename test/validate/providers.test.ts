@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { profileForFormat, checkProviderLine } from '../../src/validate/index.js'
-import { loadReferenceData } from '../../src/validate/reference-files.js'
+import { PROVIDER_PROFILES, resolveFormat } from '../../src/format/index.js'
+import { RecordKindCheck, checkProviderLine, formatsOfProfile } from '../../src/validate/index.js'
 import { loadFixtures } from '../helpers/conformance.js'
 
 const codes = (profile: Parameters<typeof checkProviderLine>[0], line: unknown): string[] => checkProviderLine(profile, line).map((f) => f.code)
@@ -137,18 +137,180 @@ describe('the Hugging Face rules', () => {
   })
 })
 
+/** A preference line as the openai_preference_jsonl format writes it. */
+const PREFERENCE_LINE = {
+  input: { messages: [{ role: 'system', content: 'S' }, { role: 'user', content: 'I' }], tools: [{ type: 'function', function: { name: 'get' } }] },
+  preferred_output: [{ role: 'assistant', content: 'good' }],
+  non_preferred_output: [{ role: 'assistant', content: 'bad' }]
+}
+
+describe('the Fireworks rules', () => {
+  it('pass an OpenAI chat line with tools, weights 0 and 1, and reasoning_content on an assistant turn', () => {
+    expect(checkProviderLine('fireworks', OPENAI_LINE)).toEqual([])
+    const line = {
+      messages: [
+        { role: 'system', content: '' },
+        { role: 'user', content: 'What is 2+2?' },
+        { role: 'assistant', content: '4', reasoning_content: 'Add them.', weight: 0 },
+        { role: 'user', content: 'And 3+3?' },
+        { role: 'assistant', content: '6', reasoning_content: 'Add again.', weight: 1 }
+      ]
+    }
+    expect(checkProviderLine('fireworks', line)).toEqual([])
+  })
+
+  it('refuse a weight other than 0 or 1, reasoning on a user turn, a late system message and unknown keys', () => {
+    const line = {
+      messages: [
+        { role: 'user', content: 'I', reasoning_content: 'no', weight: 0.5 },
+        { role: 'system', content: 'S' },
+        { role: 'assistant', content: 'F', reasoning: 'Together\'s name' }
+      ],
+      id: 1
+    }
+    expect(checkProviderLine('fireworks', line)).toEqual([
+      { code: 'FIREWORKS_UNKNOWN_LINE_KEY', severity: 'error', message: 'The line has id; the chat format allows messages, tools' },
+      { code: 'FIREWORKS_INVALID_WEIGHT', severity: 'error', message: 'messages[0].weight must be 0 or 1, not 0.5' },
+      { code: 'FIREWORKS_INVALID_REASONING', severity: 'error', message: 'messages[0] has reasoning_content: only assistant messages carry reasoning' },
+      { code: 'FIREWORKS_UNKNOWN_MESSAGE_KEY', severity: 'error', message: 'messages[2] has reasoning; it allows role, content, weight, reasoning_content, tool_calls, tool_call_id' },
+      { code: 'FIREWORKS_SYSTEM_NOT_FIRST', severity: 'error', message: 'messages[1] is a system message: Fireworks allows one, as the first message' }
+    ])
+  })
+
+  it('refuse a missing content, a non-string reasoning, true as a weight and a line without an assistant turn; warn when every assistant weight is 0', () => {
+    expect(codes('fireworks', { messages: [{ role: 'user' }, { role: 'tool', content: 'r' }] })).toEqual(['FIREWORKS_MISSING_CONTENT', 'FIREWORKS_TOOL_CALL_ID_MISSING', 'FIREWORKS_NO_ASSISTANT_MESSAGE'])
+    expect(codes('fireworks', { messages: [{ role: 'user', content: 'I', weight: true }, { role: 'assistant', content: 'F', reasoning_content: 1 }] })).toEqual(['FIREWORKS_INVALID_WEIGHT', 'FIREWORKS_INVALID_REASONING'])
+    expect(checkProviderLine('fireworks', { messages: [{ role: 'user', content: 'I' }, { role: 'assistant', content: 'F', weight: 0 }] })).toEqual([
+      { code: 'FIREWORKS_ALL_ASSISTANT_WEIGHTS_ZERO', severity: 'warning', message: 'Every assistant message has weight 0: the example trains nothing' }
+    ])
+    expect(codes('fireworks', HF_LINE)).toEqual(['FIREWORKS_UNKNOWN_LINE_KEY', 'FIREWORKS_MISSING_MESSAGES'])
+    expect(codes('fireworks', 'text')).toEqual(['FIREWORKS_LINE_NOT_OBJECT'])
+  })
+
+  it('check a preference line as one: one-turn input ending with the user message, one assistant message each side', () => {
+    expect(checkProviderLine('fireworks', PREFERENCE_LINE)).toEqual([])
+    const multiTurn = { ...PREFERENCE_LINE, input: { messages: [{ role: 'user', content: 'I' }, { role: 'assistant', content: 'A' }, { role: 'user', content: 'J' }] } }
+    expect(checkProviderLine('fireworks', multiTurn)).toEqual([{
+      code: 'FIREWORKS_PREFERENCE_MULTI_TURN',
+      severity: 'error',
+      message: 'input.messages[1] is an assistant turn: only one-turn conversations are supported (system and user, then the two answers)'
+    }])
+  })
+})
+
+describe('the preference rules (OpenAI, Fireworks, Together)', () => {
+  it('pass the preference line on every profile that reads OpenAI lines', () => {
+    for (const profile of ['openai', 'fireworks', 'together'] as const) expect(checkProviderLine(profile, PREFERENCE_LINE)).toEqual([])
+  })
+
+  it('refuse an input that does not end with a user message, outputs that are not one assistant message, and extra keys', () => {
+    const line = {
+      input: { messages: [{ role: 'system', content: 'S' }], parallel_tool_calls: false },
+      preferred_output: [{ role: 'assistant', content: 'good' }, { role: 'assistant', content: 'more' }],
+      non_preferred_output: { role: 'assistant', content: 'bad' },
+      messages: []
+    }
+    expect(checkProviderLine('together', line)).toEqual([
+      { code: 'TOGETHER_MIXED_LINE_KINDS', severity: 'error', message: 'The line has the keys of conversational and preference records: Together rejects a file with two formats' }
+    ])
+    const { messages: _dropped, ...preference } = line
+    expect(checkProviderLine('together', preference)).toEqual([
+      { code: 'TOGETHER_PREFERENCE_UNKNOWN_KEY', severity: 'error', message: 'input has parallel_tool_calls; it allows messages, tools' },
+      { code: 'TOGETHER_PREFERENCE_INPUT_NOT_ENDING_WITH_USER', severity: 'error', message: 'input.messages must end with the user message the two outputs answer' },
+      { code: 'TOGETHER_PREFERENCE_OUTPUT_INVALID', severity: 'error', message: 'preferred_output must be a list of exactly one {"role": "assistant", "content": string} message (optionally with reasoning or reasoning_content)' }
+    ])
+    // OpenAI's DPO input may carry parallel_tool_calls.
+    expect(codes('openai', preference)).toEqual(['OPENAI_PREFERENCE_INPUT_NOT_ENDING_WITH_USER', 'OPENAI_PREFERENCE_OUTPUT_INVALID'])
+    expect(codes('openai', { input: {}, preferred_output: [{ role: 'user', content: 'x' }], non_preferred_output: [{ role: 'assistant', content: 1 }], id: 1 }))
+      .toEqual(['OPENAI_PREFERENCE_UNKNOWN_KEY', 'OPENAI_PREFERENCE_MISSING_INPUT', 'OPENAI_PREFERENCE_OUTPUT_INVALID'])
+    expect(codes('fireworks', { ...PREFERENCE_LINE, input: { messages: [{ role: 'user', content: ['I'] }], tools: [{ name: 'f' }] } }))
+      .toEqual(['FIREWORKS_PREFERENCE_INPUT_MESSAGE_INVALID', 'FIREWORKS_INVALID_TOOLS'])
+  })
+
+  it('let Together\'s outputs carry reasoning, as a string', () => {
+    const line = { ...PREFERENCE_LINE, preferred_output: [{ role: 'assistant', content: 'good', reasoning: 'why' }], non_preferred_output: [{ role: 'assistant', content: 'bad', reasoning_content: 2 }] }
+    expect(checkProviderLine('together', line)).toEqual([{ code: 'TOGETHER_INVALID_REASONING', severity: 'error', message: 'non_preferred_output[0].reasoning_content must be a string' }])
+    expect(codes('fireworks', line)).toEqual(['FIREWORKS_PREFERENCE_OUTPUT_INVALID'])
+  })
+})
+
+describe('the Together rules', () => {
+  it('pass a conversation that starts with system, alternates, calls tools and carries reasoning and weights', () => {
+    expect(checkProviderLine('together', OPENAI_LINE)).toEqual([])
+    const line = {
+      messages: [
+        { role: 'user', content: 'Q1' },
+        { role: 'assistant', content: 'A1', reasoning: 'r', weight: 0 },
+        { role: 'user', content: 'Q2' },
+        { role: 'assistant', content: 'A2', reasoning_content: 'r', weight: 1 }
+      ]
+    }
+    expect(checkProviderLine('together', line)).toEqual([])
+  })
+
+  it('refuse a conversation that starts with the assistant, or has two user turns in a row, or a tool answer without a call', () => {
+    expect(checkProviderLine('together', { messages: [{ role: 'assistant', content: 'A' }, { role: 'user', content: 'Q' }, { role: 'assistant', content: 'B' }] })).toEqual([{
+      code: 'TOGETHER_ROLE_ORDER',
+      severity: 'error',
+      message: 'messages[0] is assistant after the start: a conversation starts with system or user, then alternates user and assistant (tool messages only after an assistant\'s tool_calls)'
+    }])
+    expect(checkProviderLine('together', { messages: [{ role: 'system', content: 'S' }, { role: 'user', content: 'Q' }, { role: 'user', content: 'R' }, { role: 'assistant', content: 'A' }] })[0]?.message)
+      .toMatch(/^messages\[2\] is user after user: /)
+    expect(codes('together', { messages: [{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }, { role: 'tool', content: 'r', tool_call_id: 'c' }] })).toEqual(['TOGETHER_ROLE_ORDER'])
+    expect(codes('together', { messages: [{ role: 'user', content: 'Q' }, { role: 'system', content: 'S' }, { role: 'assistant', content: 'A' }] })).toEqual(['TOGETHER_ROLE_ORDER'])
+  })
+
+  it('refuse both reasoning fields on one message, reasoning on a user turn, weights other than 0 and 1, and unknown roles', () => {
+    expect(checkProviderLine('together', { messages: [{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A', reasoning: 'r', reasoning_content: 'r' }] })).toEqual([
+      { code: 'TOGETHER_INVALID_REASONING', severity: 'error', message: 'messages[1] has both reasoning, reasoning_content: give one' }
+    ])
+    expect(codes('together', { messages: [{ role: 'user', content: 'Q', reasoning: 'r', weight: 2 }, { role: 'model', content: 'A' }] }))
+      .toEqual(['TOGETHER_INVALID_WEIGHT', 'TOGETHER_INVALID_REASONING', 'TOGETHER_UNKNOWN_ROLE', 'TOGETHER_NO_ASSISTANT_MESSAGE'])
+  })
+
+  it('refuse a line with the keys of two record kinds, and check instruction and text records', () => {
+    expect(checkProviderLine('together', { text: 'T', messages: [{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }] })).toEqual([
+      { code: 'TOGETHER_MIXED_LINE_KINDS', severity: 'error', message: 'The line has the keys of conversational and generic_text records: Together rejects a file with two formats' }
+    ])
+    expect(checkProviderLine('together', { prompt: 'P', completion: 'C' })).toEqual([])
+    expect(checkProviderLine('together', { text: 'T' })).toEqual([])
+    expect(codes('together', { prompt: 'P' })).toEqual(['TOGETHER_INVALID_INSTRUCTION'])
+    expect(codes('together', { text: ['T'] })).toEqual(['TOGETHER_INVALID_TEXT'])
+  })
+
+  it('refuse a file that mixes record kinds once, at the first line whose kind differs from the first line\'s', () => {
+    const check = new RecordKindCheck('together')
+    const chat = { messages: [{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }] }
+    expect(check.check(chat, 1)).toBeNull()
+    // A line with no kind or two kinds has its own error; it is not compared.
+    expect(check.check({ text: 'T', messages: [] }, 2)).toBeNull()
+    expect(check.check(chat, 3)).toBeNull()
+    expect(check.check(PREFERENCE_LINE, 4)).toEqual({
+      code: 'TOGETHER_MIXED_RECORD_KINDS',
+      severity: 'error',
+      message: 'Line 4 is a preference record but line 1 is a conversational record: the provider rejects a file that mixes record kinds'
+    })
+    expect(check.check({ text: 'T' }, 5)).toBeNull()
+    // Profiles without the rule never find anything.
+    const openai = new RecordKindCheck('openai')
+    expect([openai.check(chat, 1), openai.check(PREFERENCE_LINE, 2)]).toEqual([null, null])
+  })
+})
+
 describe('Kiln\'s own lines', () => {
-  it('pass the rules of their format\'s provider but for known defects: an empty turn, non-object or non-finite arguments', async () => {
-    const { profiles } = await loadReferenceData()
+  it('pass the rules of every provider that reads their format but for known defects: an empty turn, non-object or non-finite arguments', () => {
     let checked = 0
     const found = new Set<string>()
     for (const fixture of loadFixtures()) {
       for (const testCase of fixture.cases) {
         if (testCase.result !== 'ok' || testCase.nonstandard_json === true) continue
-        const profile = profileForFormat(profiles, testCase.format)
+        const format = resolveFormat(testCase.format)
+        const readers = PROVIDER_PROFILES.filter((name) => format !== undefined && formatsOfProfile(name).includes(format))
         const lines = readFileSync(join(fixture.dir, testCase.expected), 'utf8').split('\n').filter((line) => line !== '')
         for (const line of lines) {
-          for (const finding of checkProviderLine(profile, JSON.parse(line))) found.add(`${testCase.format} ${finding.code} ${finding.message}`)
+          for (const profile of readers) {
+            for (const finding of checkProviderLine(profile, JSON.parse(line))) found.add(`${testCase.format} ${finding.code} ${finding.message}`)
+          }
           checked++
         }
       }
@@ -159,10 +321,17 @@ describe('Kiln\'s own lines', () => {
       'huggingface_chat_template_toolcall_jsonl HF_TOOL_ARGUMENTS_NOT_OBJECT conversations[2].tool_calls[0].function.arguments must be an object for chat templates, not a JSON string',
       'huggingface_chat_template_toolcall_jsonl HF_TOOL_ARGUMENTS_NOT_OBJECT conversations[2].tool_calls[0].function.arguments must be an object for chat templates, not a list',
       'huggingface_chat_template_toolcall_jsonl HF_TOOL_ARGUMENTS_NOT_OBJECT conversations[2].tool_calls[0].function.arguments must be an object for chat templates, not a number',
-      // Run 246239915318's chain_of_thought is "": Kiln writes an empty assistant turn, which the cookbook counts as missing content.
+      // Kiln's chain-of-thought lines put the thinking instructions in a second user turn: Together wants user and assistant to alternate.
+      'openai_chat_json_schema_jsonl TOGETHER_ROLE_ORDER messages[2] is user after user: a conversation starts with system or user, then alternates user and assistant (tool messages only after an assistant\'s tool_calls)',
+      // Run 246239915318's chain_of_thought is "": Kiln writes an empty assistant turn, which the cookbook counts as missing content
+      // (Fireworks and Together ask for a string, and "" is one).
       'openai_chat_jsonl OPENAI_MISSING_CONTENT messages[3] has no content (a non-empty string is needed)',
+      'openai_chat_jsonl TOGETHER_ROLE_ORDER messages[2] is user after user: a conversation starts with system or user, then alternates user and assistant (tool messages only after an assistant\'s tool_calls)',
       // f2's "Infinity" output, which Kiln writes into the arguments string (the export refuses it: KEX_OUTPUT_NOT_FINITE).
-      'openai_chat_toolcall_jsonl OPENAI_TOOL_ARGUMENTS_NOT_JSON messages[2].tool_calls[0].function.arguments is not valid JSON'
+      'openai_chat_toolcall_jsonl FIREWORKS_TOOL_ARGUMENTS_NOT_JSON messages[2].tool_calls[0].function.arguments is not valid JSON',
+      'openai_chat_toolcall_jsonl OPENAI_TOOL_ARGUMENTS_NOT_JSON messages[2].tool_calls[0].function.arguments is not valid JSON',
+      'openai_chat_toolcall_jsonl TOGETHER_ROLE_ORDER messages[2] is user after user: a conversation starts with system or user, then alternates user and assistant (tool messages only after an assistant\'s tool_calls)',
+      'openai_chat_toolcall_jsonl TOGETHER_TOOL_ARGUMENTS_NOT_JSON messages[2].tool_calls[0].function.arguments is not valid JSON'
     ])
   })
 })

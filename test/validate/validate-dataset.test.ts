@@ -79,7 +79,6 @@ describe('the validation report on the conformance fixtures', () => {
     const report = await validate(fixtureSource(F1, 'main'), { format: 'openai_chat_json_schema_jsonl' })
     expect(report.splits.map((s) => s.name)).toEqual(['train', 'test', 'val'])
     expect(problems(report, 'train')).toEqual([
-      'TOO_FEW_TRAINING_EXAMPLES - -',
       'KEX_OUTPUT_NOT_JSON 373095127898 1',
       'RUN_IN_SEVERAL_SPLITS 373095127898 1',
       'KEX_OUTPUT_NOT_JSON 238949364214 2',
@@ -89,8 +88,8 @@ describe('the validation report on the conformance fixtures', () => {
       'KEX_OUTPUT_NOT_JSON 675869224270 6'
     ])
     const train = report.splits[0]
-    expect(train?.problems[1]?.message).toMatch(/^Invalid JSON in JSON Schema training set: Expecting value: line 1 column 1 \(char 0\)\nOutput Data: I'm/)
-    expect(train).toMatchObject({ status: 'errors', exportable: false, run_count: 6, line_count: 0, tokens: null, error_count: 7, warning_count: 1 })
+    expect(train?.problems[0]?.message).toMatch(/^Invalid JSON in JSON Schema training set: Expecting value: line 1 column 1 \(char 0\)\nOutput Data: I'm/)
+    expect(train).toMatchObject({ status: 'errors', exportable: false, run_count: 6, line_count: 0, tokens: null, error_count: 6, warning_count: 1 })
     expect(problems(report, 'test')).toEqual([
       'KEX_OUTPUT_NOT_JSON 246239915318 1',
       'KEX_OUTPUT_NOT_JSON 908066604992 2',
@@ -117,8 +116,8 @@ describe('the validation report on the conformance fixtures', () => {
 
   it('names a deleted run at its line, and carries on with the others', async () => {
     const report = await validate(fixtureSource(F1, 'stale'), { format: 'openai_chat_jsonl' })
-    expect(problems(report, 'train')).toEqual(['TOO_FEW_TRAINING_EXAMPLES - -', 'KEX_TASK_RUN_NOT_FOUND 152956569114 2'])
-    expect(report.splits[0]?.problems[1]?.message).toBe('Task run 152956569114 not found. This is required by this dataset.')
+    expect(problems(report, 'train')).toEqual(['KEX_TASK_RUN_NOT_FOUND 152956569114 2'])
+    expect(report.splits[0]?.problems[0]?.message).toBe('Task run 152956569114 not found. This is required by this dataset.')
     expect(report.splits[0]).toMatchObject({ run_count: 3, line_count: 2, exportable: false })
     const missingFirst = await validate(fixtureSource(F2, 'missing_first'), { format: 'openai_chat_json_schema_jsonl' })
     expect(problems(missingFirst, 'all')).toEqual(['TOO_FEW_TRAINING_EXAMPLES - -', 'KEX_TASK_RUN_NOT_FOUND 141469344523 1'])
@@ -126,10 +125,10 @@ describe('the validation report on the conformance fixtures', () => {
 
   it('names a run listed twice in a split', async () => {
     const report = await validate(fixtureSource(F1, 'jsonish'), { format: 'openai_chat_jsonl' })
-    expect(problems(report, 'all')).toEqual(['TOO_FEW_TRAINING_EXAMPLES - -', 'DUPLICATE_RUN_ID 254274367517 5'])
-    expect(report.splits[0]?.problems[1]?.message).toBe('Run 254274367517 is listed again (first at line 1): the export repeats its line')
+    expect(problems(report, 'all')).toEqual(['DUPLICATE_RUN_ID 254274367517 5'])
+    expect(report.splits[0]?.problems[0]?.message).toBe('Run 254274367517 is listed again (first at line 1): the export repeats its line')
     // The repeated line is in the file, so it is counted.
-    expect(report.splits[0]).toMatchObject({ run_count: 5, line_count: 5, exportable: true, status: 'errors' })
+    expect(report.splits[0]).toMatchObject({ run_count: 5, line_count: 5, exportable: true, status: 'warnings' })
   })
 
   it('refuses an empty training split', async () => {
@@ -243,7 +242,7 @@ describe('tokens, limits and cost', () => {
   it('count each line\'s messages the cookbook\'s way', async () => {
     // system "S" (1) + role (6) + 3; user "input of 1" (10) + role (4) + 3; assistant "output of 1" (11) + role (9) + 3; priming 3 = 53
     const report = await validate(runsSource([kilnRun('1')], { train: ['1'] }), { format: 'openai_chat_jsonl' }, { countTokens: perCharacter, epochs: 2, pricePerMillionTokens: 10 })
-    expect(report.splits[0]?.tokens).toEqual({ tokenizer: 'o200k_base', examples: 1, total: 53, min: 53, mean: 53, p50: 53, p95: 53, max: 53, limit: 65536, over_limit: 0 })
+    expect(report.splits[0]?.tokens).toEqual({ tokenizer: 'o200k_base', examples: 1, total: 53, min: 53, mean: 53, p50: 53, p95: 53, max: 53, limit: null, over_limit: 0 })
     // 53 tokens x 2 epochs x 10 per million = 0.00106
     expect(report.splits[0]?.cost).toMatchObject({ billed_tokens_per_epoch: 53, epochs: 2, billed_tokens: 106, estimated_cost: 0.00106 })
     expect(report.estimated_cost).toBe(0.00106)
@@ -253,27 +252,66 @@ describe('tokens, limits and cost', () => {
     const runs = [kilnRun('1'), kilnRun('2', { output: 'a much longer output than the others' })]
     const report = await validate(runsSource(runs, { train: ['1', '2'] }), { format: 'openai_chat_jsonl' }, { countTokens: perCharacter, maxTokensPerExample: 60, epochs: 1 })
     expect(problems(report, 'train')).toEqual(['TOO_FEW_TRAINING_EXAMPLES - -', 'EXAMPLE_OVER_TOKEN_LIMIT 2 2'])
-    expect(report.splits[0]?.problems[1]).toMatchObject({ severity: 'warning', message: 'Run 2: about 78 tokens, over the limit of 60 per example (gpt-4o-mini-2024-07-18); the provider truncates it' })
+    expect(report.splits[0]?.problems[0]?.message).toBe('2 examples: Fireworks AI managed supervised fine-tuning (OpenAI-compatible chat) needs at least 3')
+    expect(report.splits[0]?.problems[1]).toMatchObject({ severity: 'warning', message: 'Run 2: about 78 tokens, over the limit of 60 per example (qwen3-8b); the provider may reject or truncate it' })
     expect(report.splits[0]?.cost).toMatchObject({ billed_tokens_per_epoch: 53 + 60 })
     expect(report.splits[0]?.tokens).toMatchObject({ over_limit: 1, limit: 60 })
   })
 
   it('apply Vertex\'s validation-set limit to validation splits only', async () => {
-    const ids = Array.from({ length: 257 }, (_, i) => String(i))
+    const ids = Array.from({ length: 5001 }, (_, i) => String(i))
     const runs = ids.map((id) => kilnRun(id, { input: `question ${id}` }))
-    const report = await validate(runsSource(runs, { validation: ids, test: ids }), { format: 'vertex_gemini_1_5' }, { model: 'gemini-1.5-pro-002', countTokens: perCharacter })
+    const report = await validate(runsSource(runs, { validation: ids, test: ids }), { format: 'vertex_gemini_1_5' }, { countTokens: perCharacter })
     expect(problems(report, 'validation').filter((p) => !p.startsWith('RUN_IN_SEVERAL_SPLITS'))).toEqual(['TOO_MANY_VALIDATION_EXAMPLES - -'])
-    expect(report.splits[0]?.problems[0]?.message).toBe('257 examples: Vertex AI Gemini supervised tuning accepts at most 256 validation examples for gemini-1.5-pro-002')
+    expect(report.splits[0]?.problems[0]?.message).toBe('5,001 examples: Vertex AI (Gemini Enterprise Agent Platform) Gemini supervised tuning accepts at most 5000 validation examples for gemini-3.5-flash')
     expect(problems(report, 'test').filter((p) => !p.startsWith('RUN_IN_SEVERAL_SPLITS'))).toEqual([])
     expect(report.splits.map((s) => [s.role, s.cost])).toEqual([['validation', null], ['test', null]])
     expect(report.estimated_cost).toBeNull()
   })
 
   it('warn under the recommended size and answer no cost without a price', async () => {
-    const report = await validate(runsSource([kilnRun('1')], { train: ['1'] }), { format: 'vertex_gemini_1_5' }, { model: 'gemini-1.5-pro-002' })
+    const report = await validate(runsSource([kilnRun('1')], { train: ['1'] }), { format: 'vertex_gemini_1_5' })
     expect(problems(report, 'train')).toEqual(['FEW_TRAINING_EXAMPLES - -'])
     expect(report.splits[0]?.cost).toMatchObject({ epochs: 3, epochs_source: 'profile_default', price_per_million_tokens: null, estimated_cost: null })
     expect(report.notes).toContain('No price for this model: send price_per_million_tokens for a cost estimate.')
+  })
+})
+
+describe('the new provider profiles', () => {
+  const runs = Array.from({ length: 4 }, (_, i) => kilnRun(String(i + 1), { intermediate: { chain_of_thought: `thought ${i + 1}` } }))
+  const ids = runs.map((run) => String(run.id))
+
+  it('warn in every split when the profile is closing and the model goes away, with their dates, and stay free of errors', async () => {
+    const report = await validate(runsSource(runs, { train: ids.slice(0, 2), test: ids.slice(2) }), { format: 'openai_chat_jsonl' }, { profile: 'openai' })
+    for (const split of ['train', 'test']) expect(problems(report, split).filter((p) => !p.startsWith('TOO_FEW'))).toEqual(['PROFILE_CLOSING - -', 'MODEL_CLOSING - -'])
+    expect(report.splits[1]).toMatchObject({ status: 'warnings', error_count: 0, warning_count: 2 })
+    expect(report.splits[1]?.problems[0]?.message).toMatch(/^OpenAI supervised fine-tuning \(chat\) is closing \(announced 2026-05-07; no new jobs after 2027-01-06\): /)
+    expect(report.provider_profile).toMatchObject({ name: 'openai', status: 'closing', models_checked_on: '2026-12-05' })
+    const retired = await validate(runsSource(runs, { test: ids }), { format: 'vertex_gemini_1_5' }, { model: 'gemini-2.5-pro' })
+    expect(retired.splits[0]?.problems.map((p) => [p.severity, p.code, p.message])).toEqual([
+      ['warning', 'MODEL_RETIRED', 'gemini-2.5-pro was retired on 2026-10-16; pick a current model (GET /validation/profiles): Replaced by Gemini 3.5 Flash.']
+    ])
+  })
+
+  it('check Fireworks\' example count both ways: at least 3, at most max_training_examples', async () => {
+    expect(problems(await validate(runsSource(runs, { train: ids.slice(0, 2) }), { format: 'openai_chat_jsonl' }), 'train')).toEqual(['TOO_FEW_TRAINING_EXAMPLES - -'])
+    expect(problems(await validate(runsSource(runs, { train: ids.slice(0, 3) }), { format: 'openai_chat_jsonl' }), 'train')).toEqual([])
+    const fewer: ReferenceData = structuredClone(data)
+    fewer.profiles.profiles.fireworks.max_training_examples = 3
+    const profile = resolveProfile(fewer, 'fireworks')
+    const report = await validateDataset(runsSource(runs, { train: ids }), { format: 'openai_chat_jsonl', dataStrategy: 'final_only', systemMessage: 'S', thinkingInstructions: null }, { profile, countTokens: o200k })
+    expect(report.splits[0]?.problems).toEqual([{
+      run_id: null, line: null, severity: 'error', code: 'TOO_MANY_TRAINING_EXAMPLES', message: '4 examples: Fireworks AI managed supervised fine-tuning (OpenAI-compatible chat) accepts at most 3 examples'
+    }])
+  })
+
+  it('check Together\'s turn order on the exact lines: Kiln\'s thinking instructions are a second user turn', async () => {
+    const params = { format: 'openai_chat_jsonl', dataStrategy: 'final_and_intermediate', thinkingInstructions: 'Think.' } as const
+    const report = await validate(runsSource(runs, { train: ids }), params, { profile: 'together' })
+    expect(problems(report, 'train')).toEqual(['FEW_TRAINING_EXAMPLES - -', ...ids.map((id, i) => `TOGETHER_ROLE_ORDER ${id} ${i + 1}`)])
+    expect(report.splits[0]?.problems[1]?.message).toBe('messages[2] is user after user: a conversation starts with system or user, then alternates user and assistant (tool messages only after an assistant\'s tool_calls)')
+    // Fireworks takes the same lines.
+    expect(problems(await validate(runsSource(runs, { train: ids }), params), 'train')).toEqual([])
   })
 })
 

@@ -6,7 +6,7 @@ import { INLINE_EXAMPLE, MOUNTED_EXAMPLE, exportRequestProperties, type FormatNa
 export const VALIDATION_OPTIONS = {
   provider_profile: Type.Optional(Type.Enum(PROVIDER_PROFILES, {
     type: 'string',
-    description: 'Whose rules and limits to check: openai, vertex_gemini or huggingface. Default: the profile of the format (openai_* -> openai, vertex_* -> vertex_gemini, huggingface_* -> huggingface).'
+    description: 'Whose rules and limits to check: openai (closing: the report warns), vertex_gemini, huggingface, fireworks or together. Default: the profile of the format (openai_* -> fireworks, vertex_* -> vertex_gemini, huggingface_* -> huggingface); GET /validation/profiles lists each profile\'s formats, status and models.'
   })),
   model: Type.Optional(Type.String({
     minLength: 1,
@@ -28,7 +28,7 @@ export function validateRequestSchema (formats: readonly FormatName[]) {
     additionalProperties: false,
     description: 'An export request (split_name optional), plus the provider profile and cost options. Inline or mounted, as for the export.',
     examples: [
-      { ...MOUNTED_EXAMPLE, split_name: undefined, provider_profile: 'openai', model: 'gpt-4o-mini-2024-07-18' },
+      { ...MOUNTED_EXAMPLE, split_name: undefined, provider_profile: 'fireworks', model: 'gemma-4-31b-it' },
       { ...INLINE_EXAMPLE, provider_profile: 'vertex_gemini', format: 'vertex_gemini_1_5', epochs: 3 }
     ].map((example) => JSON.parse(JSON.stringify(example)) as unknown)
   })
