@@ -51,7 +51,7 @@ describe('the OpenAPI document Swagger UI shows', () => {
     const schema = doc.paths['/datasets/{id}/export']?.post?.requestBody.content['application/json']?.schema as { properties: Record<string, { description: string }> }
     const strategy = schema.properties.data_strategy?.description ?? ''
     expect(strategy).toContain('`"<think>\\n{thinking}\\n</think>\\n\\n{answer}"`')
-    expect(strategy).toMatch(/^One of: final_only, final_and_intermediate, final_and_intermediate_r1_compatible, two_message_cot\. /)
+    expect(strategy).toMatch(/^One of: final_only, final_and_intermediate, final_and_intermediate_r1_compatible, two_message_cot, final_and_intermediate_reasoning_field\. /)
     expect(schema.properties.format?.description).toMatch(/^Output format: one of openai_chat_jsonl, /)
   })
 })

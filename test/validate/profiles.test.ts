@@ -9,7 +9,8 @@ describe('a format\'s default profile', () => {
     expect(Object.fromEntries(PROVIDER_PROFILES.map((name) => [name, formatsOfProfile(name)]))).toEqual({
       openai: ['openai_chat_jsonl', 'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl'],
       vertex_gemini: ['vertex_gemini_1_5'],
-      huggingface: ['huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl']
+      huggingface: ['huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl'],
+      bedrock_nova: ['bedrock_conversation_jsonl']
     })
   })
 

@@ -92,20 +92,23 @@ export function exportRequestProperties (formats: readonly FormatName[]) {
         'with thinking data. final_and_intermediate_r1_compatible: one assistant message `"<think>\\n{thinking}\\n</think>\\n\\n{answer}"` (the tags are literal text); every run ' +
         'needs non-blank thinking, thinking instructions are refused, and the three formats that parse the answer always refuse it (as Kiln does). ' +
         'two_message_cot: one user message with the input in <user_input> tags and the thinking instructions, then the thinking, the final-answer ' +
-        'prompt and the answer; every run needs thinking data and thinking_instructions must not be null. Kiln checks each run in split order, ' +
-        'so an empty split is an empty file for every strategy.'
+        'prompt and the answer; every run needs thinking data and thinking_instructions must not be null. ' +
+        'final_and_intermediate_reasoning_field (ours, for reasoning models on Fireworks and Together): the R1 rules, but the final assistant message is ' +
+        '`{"role": "assistant", "content": answer, "reasoning_content": thinking}` and the JSON formats parse the answer alone (a JSON object); ' +
+        'OpenAI formats only (a 400 for the others). Kiln checks each run in split order, so an empty split is an empty file for every strategy.'
     })),
     system_message: Type.String({ description: 'The system message of every example (may be empty).' }),
     thinking_instructions: Type.Optional(Type.Union([Type.String(), Type.Null()], {
       description: 'final_and_intermediate: required (non-empty) when a run has thinking data. two_message_cot: required (not null; "" is allowed). ' +
-        'final_and_intermediate_r1_compatible: refused unless null or "". final_only: ignored.'
+        'final_and_intermediate_r1_compatible and final_and_intermediate_reasoning_field: refused unless null or "". final_only: ignored.'
     })),
     include_tool_calls: Type.Optional(Type.Boolean({
       default: true,
-      description: 'Export the tool calls and tool responses of each run\'s saved trace right after the user message, as Kiln does. false: leave the trace out (the seed\'s behaviour).'
+      description: 'Export the tool calls and tool responses of each run\'s saved trace right after the user message, as Kiln does. false: leave the trace out (the seed\'s behaviour). ' +
+        'bedrock_conversation_jsonl refuses runs whose trace has tool calls (422 KEX_TOOL_CALLS_NOT_SUPPORTED: Nova fine-tuning takes no tools): send false.'
     })),
     tools: Type.Optional(Type.Array(ToolDefinitionSchema, {
-      description: 'Function definitions for every line of the OpenAI formats ("tools") and Vertex ("functionDeclarations"); the HF formats carry none. ' +
+      description: 'Function definitions for every line of the OpenAI formats ("tools") and Vertex ("functionDeclarations"); the HF and Bedrock formats carry none. ' +
         'Without it each line gets the tools of its run\'s run config, as Kiln does (Kiln\'s built-in tools are resolved; any other tool id is a 422 asking for this field). [] writes none.'
     })),
     dataset_split: Type.Optional(DatasetSplitSchema),
