@@ -67,6 +67,53 @@ export const INLINE_EXAMPLE = {
 export const EXPORT_SUCCESS_EXAMPLE =
   '{"messages": [{"role": "system", "content": "Write a one-line joke about the topic."}, {"role": "user", "content": "bakery"}, {"role": "user", "content": "Brainstorm three angles first."}, {"role": "assistant", "content": "Bread puns: rise, knead, loaf. \'Kneaded\' = \'needed\'."}, {"role": "user", "content": "Considering the above, return a final result."}, {"role": "assistant", "content": "{\\"setup\\": \\"Why did the baker go to therapy?\\", \\"punchline\\": \\"He kneaded it.\\"}"}]}\n'
 
+/**
+ * Swagger UI's examples of the formats and strategies that are ours rather than Kiln's (issue 15):
+ * an inline request (same id as the others) and the exact line it exports (a test checks it does).
+ */
+export const ADDED_EXAMPLES = {
+  inline_bedrock_conversation: {
+    summary: 'Inline: Amazon Bedrock (Nova) conversation record with chain of thought (consecutive user turns share one message)',
+    value: {
+      split_name: 'train',
+      format: 'bedrock_conversation_jsonl',
+      data_strategy: 'final_and_intermediate',
+      system_message: 'You are a helpful support agent.',
+      thinking_instructions: 'Think step by step.',
+      dataset_split: { id: '150621256807', name: 'Support replies v1', split_contents: { train: ['238949364214'], test: [] } },
+      task_runs: [{
+        id: '238949364214',
+        input: 'Où est ma commande ?',
+        output: { output: 'Elle arrive demain.' },
+        intermediate_outputs: { chain_of_thought: 'The customer writes in French, so answer in French.' }
+      }]
+    },
+    line: '{"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "You are a helpful support agent."}], "messages": [' +
+      '{"role": "user", "content": [{"text": "Où est ma commande ?"}, {"text": "Think step by step."}]}, ' +
+      '{"role": "assistant", "content": [{"text": "The customer writes in French, so answer in French."}]}, ' +
+      '{"role": "user", "content": [{"text": "Considering the above, return a final result."}]}, ' +
+      '{"role": "assistant", "content": [{"text": "Elle arrive demain."}]}]}\n'
+  },
+  inline_reasoning_field: {
+    summary: 'Inline: the thinking in reasoning_content beside the answer (reasoning models on Fireworks and Together)',
+    value: {
+      split_name: 'train',
+      format: 'openai_chat_json_schema_jsonl',
+      data_strategy: 'final_and_intermediate_reasoning_field',
+      system_message: 'Answer with JSON.',
+      dataset_split: { id: '150621256807', name: 'Sums v1', split_contents: { train: ['373095127898'], test: [] } },
+      task_runs: [{
+        id: '373095127898',
+        input: 'What is 2+2?',
+        output: { output: '{"total":4}' },
+        intermediate_outputs: { reasoning: '2 plus 2 is 4.' }
+      }]
+    },
+    line: '{"messages": [{"role": "system", "content": "Answer with JSON."}, {"role": "user", "content": "What is 2+2?"}, ' +
+      '{"role": "assistant", "content": "{\\"total\\": 4}", "reasoning_content": "2 plus 2 is 4."}]}\n'
+  }
+} as const
+
 /** An OpenAI function (tool) definition, sent with each example of the formats that carry tools. */
 const ToolDefinitionSchema = Type.Object({
   type: Type.Optional(Type.Literal('function')),
@@ -128,7 +175,8 @@ export function exportRequestSchema (formats: readonly FormatName[]) {
     // Named examples (Swagger UI's drop-down shows the names), not example1/example2.
     'x-examples': {
       mounted_example_project: { summary: 'Mounted: the example project\'s train split (Jokes v1), with chain of thought', value: MOUNTED_EXAMPLE },
-      inline_support_replies: { summary: 'Inline: two support replies sent in the body', value: INLINE_EXAMPLE }
+      inline_support_replies: { summary: 'Inline: two support replies sent in the body', value: INLINE_EXAMPLE },
+      ...Object.fromEntries(Object.entries(ADDED_EXAMPLES).map(([name, { summary, value }]) => [name, { summary, value }]))
     }
   })
 }
