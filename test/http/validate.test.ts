@@ -106,7 +106,7 @@ describe('POST /datasets/:id/validate', () => {
     expect(model.json()).toMatchObject({ statusCode: 400, code: 'KEX_VALIDATION_FAILED' })
     expect((model.json() as { message: string }).message).toMatch(/^body\/model gpt-5 is not one of the openai profile's models: gpt-4o-mini-2024-07-18, /)
     const profile = await postJson(client, path, { ...EXAMPLE_BODY, provider_profile: 'anthropic' })
-    expect(profile.json()).toMatchObject({ statusCode: 400, message: 'body/provider_profile must be one of: openai, vertex_gemini, huggingface' })
+    expect(profile.json()).toMatchObject({ statusCode: 400, message: 'body/provider_profile must be one of: openai, vertex_gemini, huggingface, bedrock_nova' })
     const split = await postJson(client, path, { ...EXAMPLE_BODY, split_name: 'Train' })
     expect(split.json()).toMatchObject({ statusCode: 404, code: 'KEX_SPLIT_NOT_FOUND', message: 'Split Train not found in dataset "Jokes v1" (150621256807): its splits are: train, test (case-sensitive)' })
     const dataset = await postJson(client, '/datasets/404404404404/validate', EXAMPLE_BODY)
