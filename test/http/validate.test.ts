@@ -189,12 +189,12 @@ describe('POST /datasets/:id/export?validate=strict', () => {
 })
 
 describe('GET /validation/profiles', () => {
-  it('lists the three profiles with their models, limits, prices and sources', async () => {
+  it('lists the profiles with their models, limits, prices and sources', async () => {
     const { client } = await startServer()
     const response = await client.request({ method: 'GET', path: '/validation/profiles' })
     const body = await response.body.json() as { as_of: string, profiles: Array<{ name: string, models: Array<{ name: string, max_tokens_per_example: number | null, price_per_million_tokens: number | null }>, sources: unknown[] }> }
     expect(response.statusCode).toBe(200)
-    expect(body.profiles.map((p) => p.name)).toEqual(['openai', 'vertex_gemini', 'huggingface'])
+    expect(body.profiles.map((p) => p.name)).toEqual(['openai', 'vertex_gemini', 'huggingface', 'bedrock_nova'])
     expect(body.profiles[0]?.models[0]).toEqual({ name: 'gpt-4o-mini-2024-07-18', tokenizer: 'o200k_base', max_tokens_per_example: 65536, max_validation_examples: null, price_per_million_tokens: 3 })
     for (const profile of body.profiles) expect(profile.sources.length).toBeGreaterThan(0)
   })

@@ -124,7 +124,7 @@ const ToolDefinitionSchema = Type.Object({
   }, { additionalProperties: true })
 }, { additionalProperties: true, description: 'An OpenAI tool definition: {"type": "function", "function": {"name", "description", "parameters"}}.' })
 
-/** A format name the request may use: the six, plus Kiln's later aliases when switched on. */
+/** A format name the request may use: the canonical ones (Kiln's six and ours), plus Kiln's later aliases when switched on. */
 export type FormatName = DatasetFormat | FormatAlias
 
 /** The fields of an export request (shared with the validation request, which adds its own). */
