@@ -314,6 +314,7 @@ function checkBedrockMessage (message: unknown, where: string, found: Findings):
     const kinds = isObject(block) ? BEDROCK_BLOCK_KINDS.filter((kind) => block[kind] !== undefined) : []
     if (!isObject(block) || kinds.length !== 1) {
       found.error('BEDROCK_INVALID_BLOCK', `${at} must hold exactly one of ${list(BEDROCK_BLOCK_KINDS)}`)
+      onlyText = false
       return
     }
     if (kinds[0] !== 'text') onlyText = false

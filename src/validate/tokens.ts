@@ -55,11 +55,12 @@ const isObject = (value: unknown): value is JsonObject => typeof value === 'obje
 const arrayOf = (value: unknown): readonly unknown[] => Array.isArray(value) ? value : []
 const asText = (value: unknown): string => typeof value === 'string' ? value : JSON.stringify(value) ?? ''
 
-/** An OpenAI or Hugging Face message: content, tool calls (name and arguments), tool_call_id. */
+/** An OpenAI or Hugging Face message: content, reasoning_content (trained too), tool calls (name and arguments), tool_call_id. */
 function chatMessage (value: unknown): TokenMessage {
   const message = isObject(value) ? value : {}
   const texts: string[] = []
   if (typeof message.content === 'string') texts.push(message.content)
+  if (typeof message.reasoning_content === 'string') texts.push(message.reasoning_content)
   for (const call of arrayOf(message.tool_calls)) {
     const fn = isObject(call) && isObject(call.function) ? call.function : {}
     if (typeof fn.name === 'string') texts.push(fn.name)
