@@ -358,7 +358,7 @@ function checkBedrock (line: JsonObject, found: Findings): void {
   const roles = messages.map((message: unknown) => isObject(message) ? message.role : undefined)
   const wrong = roles.findIndex((role, i) => role !== (i % 2 === 0 ? 'user' : 'assistant'))
   if (wrong !== -1) {
-    found.error('BEDROCK_ROLE_ORDER', `messages[${wrong}] should be a ${wrong % 2 === 0 ? 'user' : 'assistant'} message: Bedrock needs user and assistant turns to alternate, starting with user`)
+    found.error('BEDROCK_ROLE_ORDER', `messages[${wrong}] should be ${wrong % 2 === 0 ? 'a user' : 'an assistant'} message: Bedrock needs user and assistant turns to alternate, starting with user`)
   } else if (roles.length < 2 || roles.at(-1) !== 'assistant') {
     found.error('BEDROCK_ROLE_ORDER', 'The last message must be an assistant message (the answer to learn), after at least one user message')
   }

@@ -182,7 +182,7 @@ describe('the Amazon Bedrock Nova rules', () => {
     expect(checkProviderLine('bedrock_nova', line([user('I'), user('TI'), assistant('F')]))).toEqual([{
       code: 'BEDROCK_ROLE_ORDER',
       severity: 'error',
-      message: 'messages[1] should be a assistant message: Bedrock needs user and assistant turns to alternate, starting with user'
+      message: 'messages[1] should be an assistant message: Bedrock needs user and assistant turns to alternate, starting with user'
     }])
     expect(codes('bedrock_nova', line([user('I')]))).toEqual(['BEDROCK_ROLE_ORDER'])
     expect(codes('bedrock_nova', line([user('I'), assistant('')]))).toEqual(['BEDROCK_EMPTY_TEXT'])
