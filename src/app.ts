@@ -99,7 +99,7 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
   await app.register(exportSlots, config)
   await app.register(auth, { token: config.apiToken })
   await app.register(swagger, { tokenRequired: config.apiToken !== undefined })
-  // The six formats, plus Kiln's later names when FORMAT_ALIASES is on.
+  // The canonical formats, plus Kiln's later names when FORMAT_ALIASES is on.
   const formats: FormatName[] = [...DATASET_FORMATS, ...(config.formatAliases ? Object.keys(FORMAT_ALIASES) as FormatAlias[] : [])]
   await app.register(metaRoutes, { formats })
   await app.register(datasetValidator, { pricesFile: config.pricesFile, maxWorkChars: config.validateMaxChars })

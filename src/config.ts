@@ -94,7 +94,7 @@ export const ConfigSchema = Type.Object({
     description: 'A connection idle this long (ms) is closed, e.g. a client that stops reading. It must cover the check pass of the largest export, which sends nothing until every run is checked.'
   }),
   /** Accept Kiln's current format names (`vertex_gemini`, Kiln's name since April 2025); on by default. */
-  FORMAT_ALIASES: Type.Boolean({ default: true, description: 'Accept Kiln\'s current format names (vertex_gemini = vertex_gemini_1_5, same lines). false: only the seed commit\'s six names.' }),
+  FORMAT_ALIASES: Type.Boolean({ default: true, description: 'Accept Kiln\'s current format names (vertex_gemini = vertex_gemini_1_5, same lines). false: only the canonical names (no aliases).' }),
   /** A price table used instead of data/prices.json for the validation report's cost estimates. */
   PRICES_FILE: Type.Optional(Type.String({
     minLength: 1,

@@ -77,6 +77,7 @@ export const DATA_ERRORS: { readonly [C in FormatErrorCode]: { readonly statusCo
   THINKING_DATA_REQUIRED: { statusCode: 422, code: 'KEX_THINKING_DATA_REQUIRED' },
   THINKING_DATA_BLANK: { statusCode: 422, code: 'KEX_THINKING_DATA_BLANK' },
   TRACE_INVALID: { statusCode: 422, code: 'KEX_TRACE_INVALID' },
+  TOOL_CALLS_NOT_SUPPORTED: { statusCode: 422, code: 'KEX_TOOL_CALLS_NOT_SUPPORTED' },
   TOOL_NOT_RESOLVABLE: { statusCode: 422, code: 'KEX_TOOL_NOT_RESOLVABLE' },
   MIXED_TOOL_SETS: { statusCode: 422, code: 'KEX_MIXED_TOOL_SETS' },
   OUTPUT_NOT_JSON: { statusCode: 422, code: 'KEX_OUTPUT_NOT_JSON' },

@@ -1,4 +1,4 @@
-import { DATA_STRATEGIES, FORMAT_NAMES } from '../format/index.js'
+import { DATA_STRATEGIES, FORMAT_NAMES, PROVIDER_PROFILES } from '../format/index.js'
 
 /* Help texts, kept apart from the commands so `--help` loads no server code. */
 
@@ -42,7 +42,10 @@ Options:
   --system-message-file FILE    Read the system message from FILE (UTF-8; one final newline is dropped)
   --thinking-instructions TEXT  Needed with final_and_intermediate when a run has thinking data, and
                                 with two_message_cot; refused with final_and_intermediate_r1_compatible
+                                and final_and_intermediate_reasoning_field (the OpenAI formats only:
+                                the thinking goes in reasoning_content, for Fireworks and Together)
   --no-tool-calls               Leave each run's trace (tool calls and responses) out of its line
+                                (needed with bedrock_conversation_jsonl when traces have tool calls)
   --tools FILE                  OpenAI tool definitions (a JSON array) for every line, instead of
                                 each run's run-config tools
   -o, --output FILE             Write FILE instead of stdout: a temp file in the same folder, renamed
@@ -97,8 +100,8 @@ Options:
   --thinking-instructions TEXT  thinking instructions
   --no-tool-calls               leave each run's trace out of its line
   --tools FILE                  OpenAI tool definitions (JSON array) for every line
-  --profile NAME                provider profile: openai (closing), vertex_gemini, huggingface, fireworks,
-                                together (default: the format's: openai_* -> fireworks)
+  --profile NAME                provider profile: ${PROVIDER_PROFILES.join(', ')}
+                                (default: the format's; openai is closing)
   --model NAME                  a model of the profile (prices and limits)
   --json                        print the whole report as JSON
   -h, --help                    this help

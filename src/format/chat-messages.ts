@@ -21,6 +21,18 @@ export function openaiMessage (chatMessage: ChatMessage): PyDumpable {
   }
 }
 
+/**
+ * The final assistant message of the OpenAI formats: `fields` (role, content, and the tool-call
+ * format's tool_calls), then `reasoning_content` when the chat carries its thinking in a field
+ * (final_and_intermediate_reasoning_field), last, as Fireworks' example writes it:
+ * `{"role": "assistant", "content": "4", "reasoning_content": "..."}`.
+ * @see https://fireworks.ai/docs/updates/changelog (2025-08-22)
+ * @see https://docs.together.ai/docs/fine-tuning/reasoning
+ */
+export function finalAssistantMessage (chat: TrainingChat, fields: { readonly role: 'assistant', readonly content: string | null, readonly [key: string]: PyDumpable }): PyDumpable {
+  return chat.finalReasoning === null ? { ...fields } : { ...fields, reasoning_content: chat.finalReasoning }
+}
+
 /** The OpenAI/Hugging Face message list: system, the chat's messages, then the given final message. */
 export function chatMessages (chat: TrainingChat, finalMessage: PyDumpable): PyDumpable[] {
   return [message('system', chat.systemMessage), ...chat.messages.map(openaiMessage), finalMessage]

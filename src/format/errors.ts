@@ -10,6 +10,8 @@ export type FormatErrorCode =
   | 'THINKING_DATA_REQUIRED'
   | 'THINKING_DATA_BLANK'
   | 'TRACE_INVALID'
+  /** A trace's tool calls in a format whose provider cannot train on them (Bedrock Nova). */
+  | 'TOOL_CALLS_NOT_SUPPORTED'
   | 'TOOL_NOT_RESOLVABLE'
   | 'MIXED_TOOL_SETS'
   | 'OUTPUT_NOT_JSON'

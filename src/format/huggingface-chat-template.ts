@@ -1,12 +1,12 @@
 import { chatMessages, message } from './chat-messages.js'
-import { DATA_STRATEGIES } from './strategies.js'
+import { TEXT_STRATEGIES } from './strategies.js'
 import { type FormatGenerator } from './types.js'
 
 /** `huggingface_chat_template_jsonl`: the OpenAI chat messages under `"conversations"`. */
 export const huggingfaceChatTemplate: FormatGenerator = {
   description: 'Hugging Face chat template: {"conversations": [...]}, final output as plain text.',
   parsesOutput: false,
-  strategies: DATA_STRATEGIES,
+  strategies: TEXT_STRATEGIES,
   carriesTools: false,
   lineShape: 'huggingface_conversations',
   defaultProfile: 'huggingface',

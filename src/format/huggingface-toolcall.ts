@@ -1,7 +1,7 @@
 import { chatMessages } from './chat-messages.js'
 import { parseAnswer } from './parse-output.js'
 import { TOOL_CALL_INVALID_JSON } from './openai-toolcall.js'
-import { DATA_STRATEGIES } from './strategies.js'
+import { TEXT_STRATEGIES } from './strategies.js'
 import { type FormatGenerator } from './types.js'
 
 /**
@@ -12,7 +12,7 @@ import { type FormatGenerator } from './types.js'
 export const huggingfaceToolcall: FormatGenerator = {
   description: 'Hugging Face chat template with the final answer as a tool call (arguments as a JSON value, random id).',
   parsesOutput: true,
-  strategies: DATA_STRATEGIES,
+  strategies: TEXT_STRATEGIES,
   carriesTools: false,
   lineShape: 'huggingface_conversations',
   defaultProfile: 'huggingface',

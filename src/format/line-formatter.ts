@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { FormatError } from './errors.js'
 import { PythonJsonValueError, UnencodableStringError, checkPythonJsonDumpable, dumpPythonJson, type PyDumpable } from './python-json.js'
-import { FORMATS, type DatasetFormat } from './registry.js'
+import { DATASET_FORMATS, FORMATS, type DatasetFormat } from './registry.js'
 import { buildTrainingChat, type TrainingChatOptions } from './training-chat.js'
 import { STRATEGIES, isDataStrategy } from './strategies.js'
 import { type GenerateContext, type TaskRunData } from './types.js'
@@ -27,8 +27,12 @@ export function kilnToolCallId (): string {
 export function checkExportOptions (options: LineFormatterOptions): void {
   const { format, dataStrategy } = options
   if (!FORMATS[format].strategies.includes(dataStrategy)) {
+    // Say both ways out: another strategy for this format, or a format that takes this strategy.
+    const takers = DATASET_FORMATS.filter((name) => FORMATS[name].strategies.includes(dataStrategy))
+    const why = STRATEGIES[dataStrategy].reasoningField ? ' (the thinking goes in reasoning_content, a field only the OpenAI formats have)' : ''
     throw new FormatError('STRATEGY_NOT_SUPPORTED',
-      `Format ${format} does not support data strategy ${dataStrategy}: use one of ${FORMATS[format].strategies.join(', ')} (GET /formats)`)
+      `Format ${format} does not support data strategy ${dataStrategy}: use one of ${FORMATS[format].strategies.join(', ')}, ` +
+      `or a format that takes ${dataStrategy}: ${takers.join(', ')}${why} (GET /formats)`)
   }
 }
 

@@ -1,8 +1,8 @@
-import { message, openaiLine } from './chat-messages.js'
+import { finalAssistantMessage, openaiLine } from './chat-messages.js'
 import { DATA_STRATEGIES } from './strategies.js'
 import { type FormatGenerator } from './types.js'
 
-/** `openai_chat_jsonl`: `{"messages": [...]}` with the final output passed through verbatim. */
+/** `openai_chat_jsonl`: `{"messages": [...]}` with the final output passed through verbatim (and any thinking in `reasoning_content`). */
 export const openaiChat: FormatGenerator = {
   description: 'OpenAI chat fine-tuning: {"messages": [...]}, final output as plain text.',
   parsesOutput: false,
@@ -11,5 +11,5 @@ export const openaiChat: FormatGenerator = {
   lineShape: 'openai_messages',
   // Kiln fine-tunes these lines on Fireworks (and Together) now; OpenAI's platform is closing.
   defaultProfile: 'fireworks',
-  generate: (chat) => openaiLine(chat, message('assistant', chat.finalPrefix + chat.finalOutput))
+  generate: (chat) => openaiLine(chat, finalAssistantMessage(chat, { role: 'assistant', content: chat.finalPrefix + chat.finalOutput }))
 }

@@ -1,4 +1,4 @@
-import { message, openaiLine } from './chat-messages.js'
+import { finalAssistantMessage, openaiLine } from './chat-messages.js'
 import { parseAnswer, quoteOutput } from './parse-output.js'
 import { dumpPythonJson } from './python-json.js'
 import { DATA_STRATEGIES } from './strategies.js'
@@ -23,6 +23,6 @@ export const openaiJsonSchema: FormatGenerator = {
     )
     // Lone surrogates stay raw here so the line writer reports them where Python would.
     const content = dumpPythonJson(value, { keepLoneSurrogates: true })
-    return openaiLine(chat, message('assistant', content))
+    return openaiLine(chat, finalAssistantMessage(chat, { role: 'assistant', content }))
   }
 }

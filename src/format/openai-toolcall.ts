@@ -1,4 +1,4 @@
-import { openaiLine } from './chat-messages.js'
+import { finalAssistantMessage, openaiLine } from './chat-messages.js'
 import { parseAnswer } from './parse-output.js'
 import { dumpPythonJson } from './python-json.js'
 import { DATA_STRATEGIES } from './strategies.js'
@@ -9,7 +9,8 @@ export const TOOL_CALL_INVALID_JSON = 'Invalid JSON in for tool call'
 
 /**
  * `openai_chat_toolcall_jsonl`: the final answer is a `task_response` tool call whose `arguments`
- * is the re-serialised output as a JSON string; `content` is null and the id is always `call_1`.
+ * is the re-serialised output as a JSON string; `content` is null and the id is always `call_1`
+ * (with the reasoning field, `reasoning_content` comes after `tool_calls`).
  */
 export const openaiToolcall: FormatGenerator = {
   description: 'OpenAI chat with the final answer as a task_response tool call (arguments as a JSON string).',
@@ -26,6 +27,7 @@ export const openaiToolcall: FormatGenerator = {
       type: 'function',
       function: { name: 'task_response', arguments: dumpPythonJson(value, { keepLoneSurrogates: true }) }
     }
-    return openaiLine(chat, { role: 'assistant', content: null, tool_calls: [toolCall] })
+    // With the reasoning field, reasoning_content follows tool_calls: Kiln's keys keep their order.
+    return openaiLine(chat, finalAssistantMessage(chat, { role: 'assistant', content: null, tool_calls: [toolCall] }))
   }
 }

@@ -42,6 +42,12 @@ export const LAST_MESSAGE_NOT_OBJECT = 'Last message is not a JSON Dictionary (s
  * strategies, Kiln's `last_message_structured_content`): the whole last message, which for R1
  * starts with `<think>` and so never parses, and it must be a JSON object.
  */
+/*
+ * The reasoning-field strategy uses the `chat` rules: it is one of the later strategies, so its
+ * answer goes through the same chat-formatter check (Kiln's `last_message_structured_content` reads
+ * the last message's `content`, which is the answer alone here: `finalPrefix` is '', the thinking
+ * sits in `reasoning_content`). So, unlike R1, a JSON answer parses, and it must be an object.
+ */
 export function parseAnswer (chat: TrainingChat, describeSeedError: (pythonError: string) => string): PyValue {
   if (chat.outputRules === 'seed') return parseFinalOutput(chat.finalOutput, describeSeedError)
   return parseFinalOutput(chat.finalPrefix + chat.finalOutput, (pythonError) => `${LAST_MESSAGE_NOT_JSON}: ${pythonError}`, true)

@@ -1,3 +1,4 @@
+import { bedrockConversation } from './bedrock-conversation.js'
 import { huggingfaceChatTemplate } from './huggingface-chat-template.js'
 import { huggingfaceToolcall } from './huggingface-toolcall.js'
 import { openaiChat } from './openai-chat.js'
@@ -7,8 +8,9 @@ import { type FormatGenerator } from './types.js'
 import { vertexGemini } from './vertex-gemini.js'
 
 /**
- * Every export format, keyed by Kiln's `DatasetFormat` value. The HTTP schema's enum, the OpenAPI
- * document, `GET /formats` and dispatch are all derived from this one object.
+ * Every export format, keyed by Kiln's `DatasetFormat` value (Kiln's six, then ours: Amazon Bedrock's
+ * conversation format). The HTTP schema's enum, the OpenAPI document, `GET /formats` and dispatch
+ * are all derived from this one object.
  */
 export const FORMATS = {
   openai_chat_jsonl: openaiChat,
@@ -16,7 +18,8 @@ export const FORMATS = {
   openai_chat_toolcall_jsonl: openaiToolcall,
   huggingface_chat_template_jsonl: huggingfaceChatTemplate,
   huggingface_chat_template_toolcall_jsonl: huggingfaceToolcall,
-  vertex_gemini_1_5: vertexGemini
+  vertex_gemini_1_5: vertexGemini,
+  bedrock_conversation_jsonl: bedrockConversation
 } as const satisfies Record<string, FormatGenerator>
 
 /** A format name accepted by the exporter. */
@@ -35,7 +38,7 @@ export const FORMAT_ALIASES = { vertex_gemini: 'vertex_gemini_1_5' } as const sa
 /** A later Kiln name of a format. */
 export type FormatAlias = keyof typeof FORMAT_ALIASES
 
-/** Every format name accepted by default: the six, then Kiln's current names. */
+/** Every format name accepted by default: Kiln's six and ours, then Kiln's current names. */
 export const FORMAT_NAMES: ReadonlyArray<DatasetFormat | FormatAlias> = [...DATASET_FORMATS, ...Object.keys(FORMAT_ALIASES) as FormatAlias[]]
 
 /** The format a name (canonical or alias) stands for, or undefined. */

@@ -155,7 +155,7 @@ const text = (role: 'user' | 'assistant', content: string): ChatMessage => ({ ki
  * turns, before the thinking.
  */
 export function trainingChatFromData (data: TrainingData, toolMessages: readonly ChatMessage[] = [], tools: readonly PyDumpable[] | null = null): TrainingChat {
-  const base = { systemMessage: data.systemMessage, tools, finalOutput: data.finalOutput, finalPrefix: '', outputRules: 'seed' as const }
+  const base = { systemMessage: data.systemMessage, tools, finalOutput: data.finalOutput, finalPrefix: '', finalReasoning: null, outputRules: 'seed' as const }
   if (!supportsCot(data)) return { ...base, messages: [text('user', data.input), ...toolMessages] }
   return {
     ...base,
@@ -200,7 +200,7 @@ export function buildTrainingChat (run: TaskRunData, options: TrainingChatOption
     throw new FormatError('THINKING_INSTRUCTIONS_REQUIRED', TWO_MESSAGE_COT_INSTRUCTIONS_REQUIRED)
   }
   const toolMessages = options.includeToolCalls !== false ? toolMessagesOf(run.trace) : []
-  const base = { systemMessage: options.systemMessage, tools, outputRules: 'chat' as const }
+  const base = { systemMessage: options.systemMessage, tools, finalReasoning: null, outputRules: 'chat' as const }
   switch (strategy) {
     case 'final_only':
     case 'final_and_intermediate':
@@ -215,21 +215,37 @@ export function buildTrainingChat (run: TaskRunData, options: TrainingChatOption
       const messages = [text('user', user), ...toolMessages, text('assistant', thinking), text('user', COT_FINAL_ANSWER_PROMPT)]
       return { ...base, messages, finalOutput: finalOutputOf(run), finalPrefix: '' }
     }
-    case 'final_and_intermediate_r1_compatible': {
-      // Checked for truthiness: "" behaves like null.
-      if (options.thinkingInstructions) throw new FormatError('THINKING_INSTRUCTIONS_NOT_SUPPORTED', R1_INSTRUCTIONS_NOT_SUPPORTED)
-      const thinking = requiredThinking(run)
-      if (PYTHON_BLANK.test(thinking)) throw new FormatError('THINKING_DATA_BLANK', R1_THINKING_DATA_REQUIRED)
+    case 'final_and_intermediate_r1_compatible':
       return {
         ...base,
         messages: [text('user', run.input), ...toolMessages],
         finalOutput: finalOutputOf(run),
-        finalPrefix: `<think>\n${thinking}\n</think>\n\n`
+        finalPrefix: `<think>\n${reasoningModelThinking(run, options)}\n</think>\n\n`
       }
-    }
+    case 'final_and_intermediate_reasoning_field':
+      // The R1 checks and chat; the thinking goes beside the answer, which stays the plain output.
+      return {
+        ...base,
+        messages: [text('user', run.input), ...toolMessages],
+        finalOutput: finalOutputOf(run),
+        finalPrefix: '',
+        finalReasoning: reasoningModelThinking(run, options)
+      }
     default:
       return exhaustive(strategy)
   }
+}
+
+/**
+ * The thinking of a reasoning-model example (R1 and the reasoning field), with Kiln's R1 checks in
+ * its order: thinking instructions refused (checked for truthiness: "" behaves like null), then
+ * missing thinking, then blank thinking.
+ */
+function reasoningModelThinking (run: TaskRunData, options: TrainingChatOptions): string {
+  if (options.thinkingInstructions) throw new FormatError('THINKING_INSTRUCTIONS_NOT_SUPPORTED', R1_INSTRUCTIONS_NOT_SUPPORTED)
+  const thinking = requiredThinking(run)
+  if (PYTHON_BLANK.test(thinking)) throw new FormatError('THINKING_DATA_BLANK', R1_THINKING_DATA_REQUIRED)
+  return thinking
 }
 
 /** Kiln's `get_thinking_data`: the thinking text, which may be blank, or a refusal when there is none. */

@@ -7,7 +7,7 @@ import { type DataStrategy } from './strategies.js'
  * fact on its registry entry); validate/ keeps one `Record<ProviderProfileName, ...>` table of each
  * profile's rules and the data files hold the numbers.
  */
-export const PROVIDER_PROFILES = ['openai', 'vertex_gemini', 'huggingface', 'fireworks', 'together'] as const
+export const PROVIDER_PROFILES = ['openai', 'vertex_gemini', 'huggingface', 'fireworks', 'together', 'bedrock_nova'] as const
 
 /** A provider profile name. */
 export type ProviderProfileName = typeof PROVIDER_PROFILES[number]
@@ -15,9 +15,9 @@ export type ProviderProfileName = typeof PROVIDER_PROFILES[number]
 /**
  * Where an exported line keeps its chat, for code that reads lines back (the validation report's
  * token count): `messages` (OpenAI), `conversations` (Hugging Face), `systemInstruction` +
- * `contents` (Vertex).
+ * `contents` (Vertex), `system` + `messages` with `{"text"}` blocks (Amazon Bedrock).
  */
-export type LineShape = 'openai_messages' | 'huggingface_conversations' | 'vertex_contents'
+export type LineShape = 'openai_messages' | 'huggingface_conversations' | 'vertex_contents' | 'bedrock_messages'
 
 /** The part of a Kiln run config the exporter reads: the tools a Kiln agent run could call. */
 export interface RunConfigData {
@@ -103,6 +103,12 @@ export interface TrainingChat {
   readonly finalOutput: string
   /** Text before the final answer in the same message (the R1 `<think>` block), or ''. */
   readonly finalPrefix: string
+  /**
+   * The thinking that goes beside the final answer, in a field of its own (`reasoning_content`,
+   * strategy final_and_intermediate_reasoning_field), or null. Only formats that list that strategy
+   * write it; checkExportOptions refuses the others before any run is read.
+   */
+  readonly finalReasoning: string | null
   /**
    * How the formats that parse the answer treat it: `seed` (Kiln's February 2025 formatter: the
    * output alone, any JSON value, the seed's messages) or `chat` (Kiln's chat formatter, used by the

@@ -1,6 +1,6 @@
 import { FormatError } from './errors.js'
 import { PyNumber, PythonJsonDecodeError, PythonJsonValueError, parsePythonJson, type PyDumpable, type PyValue } from './python-json.js'
-import { DATA_STRATEGIES } from './strategies.js'
+import { TEXT_STRATEGIES } from './strategies.js'
 import { type FormatGenerator, type TrainingChat } from './types.js'
 
 type Json = PyDumpable
@@ -124,7 +124,7 @@ function vertexContents (chat: TrainingChat): Json[] {
 export const vertexGemini: FormatGenerator = {
   description: 'Vertex AI Gemini tuning: {"systemInstruction": ..., "contents": [...]} with user/model roles.',
   parsesOutput: false,
-  strategies: DATA_STRATEGIES,
+  strategies: TEXT_STRATEGIES,
   carriesTools: true,
   lineShape: 'vertex_contents',
   defaultProfile: 'vertex_gemini',

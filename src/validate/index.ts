@@ -13,6 +13,7 @@ export {
   ProviderProfilesSchema,
   UnknownModelError,
   availabilityWarnings,
+  defaultProfilesText,
   formatsOfProfile,
   profileForFormat,
   resolveProfile,

@@ -209,6 +209,20 @@ export function formatsOfProfile (profile: ProviderProfileName): DatasetFormat[]
 }
 
 /**
+ * Each profile with the formats it is the default of, for people (the request's description, the
+ * CLI help): `fireworks for openai_chat_jsonl, ...; vertex_gemini for vertex_gemini_1_5; ...`.
+ * Built from the registry, so a new format or profile needs no edit here.
+ */
+export function defaultProfilesText (): string {
+  const byProfile = new Map<string, string[]>()
+  for (const format of DATASET_FORMATS) {
+    const profile = FORMATS[format].defaultProfile
+    byProfile.set(profile, [...byProfile.get(profile) ?? [], format])
+  }
+  return [...byProfile].map(([profile, formats]) => `${profile} for ${formats.join(', ')}`).join('; ')
+}
+
+/**
  * A model the profile does not list. `where` names the part of the request the choice came from
  * (`body`, `querystring`, the CLI's `options`), for the answer to point at it.
  */

@@ -510,6 +510,109 @@ function checkTogether (line: JsonObject, found: Findings): void {
   }
 }
 
+/*
+ * Amazon Bedrock Nova fine-tuning (bedrock-conversation-2024 records): `schemaVersion` (optional,
+ * any string), `system` (optional list of {"text"}), `messages`: user/assistant only, first user,
+ * alternating, last assistant, at least two; each `content` a list of blocks holding one of text,
+ * image, video, document, reasoningContent (assistant only), toolUse, toolResult; no empty message text.
+ * Reserved keywords: the guide's seven, in a system or user prompt, fail the training job (error,
+ * case as written). AWS's own validator is stricter (case-insensitive, adds Thought: and <unk>, and
+ * reads every text, the answers included): a warning, since the guide does not say so.
+ * @see https://docs.aws.amazon.com/nova/latest/userguide/fine-tune-prepare-data-understanding.html
+ * @see https://github.com/aws-samples/amazon-nova-samples/tree/main/customization/bedrock-finetuning/understanding/dataset_validation
+ */
+const BEDROCK_LINE_KEYS: ReadonlySet<string> = new Set(['schemaVersion', 'system', 'messages', 'toolConfig'])
+const BEDROCK_ROLES: ReadonlySet<string> = new Set(['user', 'assistant'])
+const BEDROCK_BLOCK_KINDS = ['text', 'image', 'video', 'document', 'reasoningContent', 'toolUse', 'toolResult'] as const
+/** The guide's reserved keywords, matched as written. */
+export const BEDROCK_RESERVED_STRINGS = ['User:', 'Bot:', 'Assistant:', 'System:', '<image>', '<video>', '[EOS]'] as const
+/** AWS's validator's list (its INVALID_TOKENS_TEXT), matched in any case. */
+const BEDROCK_VALIDATOR_STRINGS = [...BEDROCK_RESERVED_STRINGS, 'Thought:', '<unk>'] as const
+
+/** Check one text against the reserved keywords: an error for system/user prompts, else the validator's warning. */
+function checkBedrockText (text: string, where: string, prompt: boolean, found: Findings): void {
+  const reserved = prompt ? BEDROCK_RESERVED_STRINGS.find((keyword) => text.includes(keyword)) : undefined
+  if (reserved !== undefined) {
+    found.error('BEDROCK_RESERVED_STRING', `${where} contains ${JSON.stringify(reserved)}, a keyword Amazon Bedrock reserves: ` +
+      `a Nova training job fails on prompts that contain ${BEDROCK_RESERVED_STRINGS.join(', ')} (reword it)`)
+    return
+  }
+  const lower = text.toLowerCase()
+  const strict = BEDROCK_VALIDATOR_STRINGS.find((keyword) => lower.includes(keyword.toLowerCase()))
+  if (strict !== undefined) {
+    found.warning('BEDROCK_RESERVED_STRING_ANY_CASE', `${where} contains ${JSON.stringify(strict)} (in any case): AWS's Nova dataset validator refuses ` +
+      `${BEDROCK_VALIDATOR_STRINGS.join(', ')} in any case and in any text, answers included`)
+  }
+}
+
+function checkBedrockMessage (message: unknown, where: string, found: Findings): void {
+  if (!isObject(message)) {
+    found.error('BEDROCK_MESSAGE_NOT_OBJECT', `${where} is not an object`)
+    return
+  }
+  const { role, content } = message
+  if (typeof role !== 'string' || !BEDROCK_ROLES.has(role)) found.error('BEDROCK_INVALID_ROLE', roleMessage(where, role, BEDROCK_ROLES))
+  if (!Array.isArray(content) || content.length === 0) {
+    found.error('BEDROCK_MISSING_CONTENT', `${where}.content must be a non-empty list of blocks such as {"text": string}`)
+    return
+  }
+  let textLength = 0
+  let onlyText = true
+  content.forEach((block: unknown, j) => {
+    const at = `${where}.content[${j}]`
+    const kinds = isObject(block) ? BEDROCK_BLOCK_KINDS.filter((kind) => block[kind] !== undefined) : []
+    if (!isObject(block) || kinds.length !== 1) {
+      found.error('BEDROCK_INVALID_BLOCK', `${at} must hold exactly one of ${list(BEDROCK_BLOCK_KINDS)}`)
+      onlyText = false
+      return
+    }
+    if (kinds[0] !== 'text') onlyText = false
+    if (block.reasoningContent !== undefined && role !== 'assistant') {
+      found.error('BEDROCK_INVALID_BLOCK', `${at}: reasoningContent is allowed in assistant messages only`)
+    }
+    if (block.text === undefined) return
+    if (typeof block.text !== 'string') {
+      found.error('BEDROCK_INVALID_BLOCK', `${at}.text must be a string`)
+      return
+    }
+    textLength += block.text.length
+    checkBedrockText(block.text, `${at}.text`, role === 'user', found)
+  })
+  if (onlyText && textLength === 0) found.error('BEDROCK_EMPTY_TEXT', `${where} has only empty text: Bedrock refuses a message without content`)
+}
+
+function checkBedrock (line: JsonObject, found: Findings): void {
+  const extra = unknownKeys(line, BEDROCK_LINE_KEYS)
+  if (extra.length > 0) found.error('BEDROCK_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; Bedrock's conversation format allows ${list(BEDROCK_LINE_KEYS)}`)
+  if (line.schemaVersion === undefined) {
+    found.warning('BEDROCK_NO_SCHEMA_VERSION', 'The line has no "schemaVersion": AWS writes "bedrock-conversation-2024" in every record')
+  } else if (typeof line.schemaVersion !== 'string') {
+    found.error('BEDROCK_INVALID_SCHEMA_VERSION', `"schemaVersion" must be a string, not ${kindOf(line.schemaVersion)}`)
+  }
+  const { system } = line
+  if (system !== undefined) {
+    if (!Array.isArray(system) || !system.every((block: unknown) => isObject(block) && typeof block.text === 'string')) {
+      found.error('BEDROCK_INVALID_SYSTEM', '"system" must be a list of {"text": string}')
+    } else {
+      system.forEach((block: JsonObject, i) => { checkBedrockText(block.text as string, `system[${i}].text`, true, found) })
+    }
+  }
+  const { messages } = line
+  if (!Array.isArray(messages) || messages.length === 0) {
+    found.error('BEDROCK_MISSING_MESSAGES', 'The line has no "messages" list')
+    return
+  }
+  messages.forEach((message: unknown, i) => { checkBedrockMessage(message, `messages[${i}]`, found) })
+  // AWS's check_roles_order: even index user, odd index assistant, last assistant, at least two.
+  const roles = messages.map((message: unknown) => isObject(message) ? message.role : undefined)
+  const wrong = roles.findIndex((role, i) => role !== (i % 2 === 0 ? 'user' : 'assistant'))
+  if (wrong !== -1) {
+    found.error('BEDROCK_ROLE_ORDER', `messages[${wrong}] should be ${wrong % 2 === 0 ? 'a user' : 'an assistant'} message: Bedrock needs user and assistant turns to alternate, starting with user`)
+  } else if (roles.length < 2 || roles.at(-1) !== 'assistant') {
+    found.error('BEDROCK_ROLE_ORDER', 'The last message must be an assistant message (the answer to learn), after at least one user message')
+  }
+}
+
 /** What the report knows about one provider profile besides its data (data/provider-profiles.json). */
 export interface ProfileRules {
   /** The provider's line rules. */
@@ -536,7 +639,8 @@ export const PROFILE_RULES = {
     estimatedTokenizer: 'the base model\'s',
     lineShapes: ['openai_messages'],
     recordKinds: { code: 'TOGETHER_MIXED_RECORD_KINDS', kindOf: togetherLineKind }
-  }
+  },
+  bedrock_nova: { checkLine: checkBedrock, lineNotObject: 'BEDROCK_LINE_NOT_OBJECT', estimatedTokenizer: 'Amazon Nova\'s', lineShapes: ['bedrock_messages'] }
 } as const satisfies Record<ProviderProfileName, ProfileRules>
 
 /**

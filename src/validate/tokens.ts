@@ -55,11 +55,12 @@ const isObject = (value: unknown): value is JsonObject => typeof value === 'obje
 const arrayOf = (value: unknown): readonly unknown[] => Array.isArray(value) ? value : []
 const asText = (value: unknown): string => typeof value === 'string' ? value : JSON.stringify(value) ?? ''
 
-/** An OpenAI or Hugging Face message: content, tool calls (name and arguments), tool_call_id. */
+/** An OpenAI or Hugging Face message: content, reasoning_content (trained too), tool calls (name and arguments), tool_call_id. */
 function chatMessage (value: unknown): TokenMessage {
   const message = isObject(value) ? value : {}
   const texts: string[] = []
   if (typeof message.content === 'string') texts.push(message.content)
+  if (typeof message.reasoning_content === 'string') texts.push(message.reasoning_content)
   for (const call of arrayOf(message.tool_calls)) {
     const fn = isObject(call) && isObject(call.function) ? call.function : {}
     if (typeof fn.name === 'string') texts.push(fn.name)
@@ -86,6 +87,12 @@ function vertexMessage (value: unknown, defaultRole: string): TokenMessage {
 
 const toolsText = (line: JsonObject): string[] => line.tools === undefined ? [] : [asText(line.tools)]
 
+/** A Bedrock message (or the `system` list, as role `system`): its text blocks, other blocks as their JSON text. */
+function bedrockMessage (role: unknown, blocks: unknown): TokenMessage {
+  const texts = arrayOf(blocks).map((block) => isObject(block) && typeof block.text === 'string' ? block.text : asText(block))
+  return { role: typeof role === 'string' ? role : '', texts }
+}
+
 /** How to read the chat of a line, per line shape: adding a shape makes the compiler ask for its reader. */
 const LINE_READERS: Record<LineShape, (line: JsonObject) => TokenChat> = {
   openai_messages: (line) => ({ messages: arrayOf(line.messages).map(chatMessage), extra: toolsText(line) }),
@@ -96,6 +103,11 @@ const LINE_READERS: Record<LineShape, (line: JsonObject) => TokenChat> = {
       messages: [...system, ...arrayOf(line.contents).map((content) => vertexMessage(content, 'user'))],
       extra: toolsText(line)
     }
+  },
+  bedrock_messages: (line) => {
+    const system = line.system === undefined ? [] : [bedrockMessage('system', line.system)]
+    const messages = arrayOf(line.messages).map((message) => isObject(message) ? bedrockMessage(message.role, message.content) : bedrockMessage('', []))
+    return { messages: [...system, ...messages], extra: line.toolConfig === undefined ? [] : [asText(line.toolConfig)] }
   }
 }
 

@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { DATASET_FORMATS, DATA_STRATEGIES, FORMATS, isDatasetFormat } from '../../src/format/index.js'
 
 describe('DATASET_FORMATS', () => {
-  it('lists the six seed formats in Kiln\'s DatasetFormat order', () => {
+  it('lists the six seed formats in Kiln\'s DatasetFormat order, then ours', () => {
     expect(DATASET_FORMATS).toEqual([
       'openai_chat_jsonl',
       'openai_chat_json_schema_jsonl',
       'openai_chat_toolcall_jsonl',
       'huggingface_chat_template_jsonl',
       'huggingface_chat_template_toolcall_jsonl',
-      'vertex_gemini_1_5'
+      'vertex_gemini_1_5',
+      'bedrock_conversation_jsonl'
     ])
   })
 
@@ -19,8 +20,13 @@ describe('DATASET_FORMATS', () => {
 })
 
 describe('DATA_STRATEGIES', () => {
-  it('lists the two seed strategies first, then the two Kiln added later', () => {
-    expect(DATA_STRATEGIES).toEqual(['final_only', 'final_and_intermediate', 'final_and_intermediate_r1_compatible', 'two_message_cot'])
+  it('lists the two seed strategies first, then the two Kiln added later, then ours', () => {
+    expect(DATA_STRATEGIES).toEqual(['final_only', 'final_and_intermediate', 'final_and_intermediate_r1_compatible', 'two_message_cot', 'final_and_intermediate_reasoning_field'])
+  })
+
+  it('gives the reasoning-field strategy to the OpenAI formats only', () => {
+    const takers = DATASET_FORMATS.filter((format) => FORMATS[format].strategies.includes('final_and_intermediate_reasoning_field'))
+    expect(takers).toEqual(['openai_chat_jsonl', 'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl'])
   })
 })
 

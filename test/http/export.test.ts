@@ -108,7 +108,7 @@ describe('export errors', () => {
     const badFormat = await postJson(client, PATH, inlineBody([kilnRun('1')], { format: 'jsonl' }))
     expect((badFormat.json() as { message: string }).message).toBe(
       'body/format must be one of: openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, ' +
-      'huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5, vertex_gemini')
+      'huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5, bedrock_conversation_jsonl, vertex_gemini')
   })
 
   it('checks the Kiln fields the formatter reads, with readable paths', async () => {
@@ -224,23 +224,26 @@ describe('export errors', () => {
 })
 
 describe('GET /formats and /health', () => {
-  it('lists the six formats with the strategies each accepts', async () => {
+  it('lists the formats with the strategies each accepts', async () => {
     const { client } = await startServer()
     const response = await client.request({ method: 'GET', path: '/formats' })
     const body = await response.body.json() as { formats: Array<{ name: string, data_strategies: string[], parses_output: boolean }> }
     expect(body.formats.map((f) => f.name)).toEqual([
       'openai_chat_jsonl', 'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl',
-      'huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl', 'vertex_gemini_1_5', 'vertex_gemini'])
-    // Every format takes every strategy, as in Kiln today: what Kiln refuses, it refuses per run.
-    const all = 'final_only,final_and_intermediate,final_and_intermediate_r1_compatible,two_message_cot'
+      'huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl', 'vertex_gemini_1_5', 'bedrock_conversation_jsonl', 'vertex_gemini'])
+    // Every format takes Kiln's four strategies, as in Kiln today: what Kiln refuses, it refuses per
+    // run. Only the OpenAI formats take ours, which needs their reasoning_content field.
+    const text = 'final_only,final_and_intermediate,final_and_intermediate_r1_compatible,two_message_cot'
+    const all = `${text},final_and_intermediate_reasoning_field`
     expect(Object.fromEntries(body.formats.map((f) => [f.name, f.data_strategies.join()]))).toEqual({
       openai_chat_jsonl: all,
       openai_chat_json_schema_jsonl: all,
       openai_chat_toolcall_jsonl: all,
-      huggingface_chat_template_jsonl: all,
-      huggingface_chat_template_toolcall_jsonl: all,
-      vertex_gemini_1_5: all,
-      vertex_gemini: all
+      huggingface_chat_template_jsonl: text,
+      huggingface_chat_template_toolcall_jsonl: text,
+      vertex_gemini_1_5: text,
+      bedrock_conversation_jsonl: text,
+      vertex_gemini: text
     })
     expect(body.formats.find((f) => f.name === 'vertex_gemini')).toMatchObject({ alias_of: 'vertex_gemini_1_5' })
     expect(body.formats.filter((f) => f.parses_output).map((f) => f.name)).toEqual([

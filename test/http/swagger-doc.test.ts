@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
-import { EXPORT_SUCCESS_EXAMPLE, MOUNTED_EXAMPLE } from '../../src/http/schemas/export-request.js'
+import { ADDED_EXAMPLES, EXPORT_SUCCESS_EXAMPLE, MOUNTED_EXAMPLE } from '../../src/http/schemas/export-request.js'
 import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { postJson, startServer } from '../helpers/server.js'
 
@@ -19,7 +19,7 @@ describe('the OpenAPI document Swagger UI shows', () => {
   it('names the request examples after what they show', async () => {
     const { doc } = await document()
     const examples = doc.paths['/datasets/{id}/export']?.post?.requestBody.content['application/json']?.examples ?? {}
-    expect(Object.keys(examples)).toEqual(['mounted_example_project', 'inline_support_replies'])
+    expect(Object.keys(examples)).toEqual(['mounted_example_project', 'inline_support_replies', 'inline_bedrock_conversation', 'inline_reasoning_field'])
     expect(examples.mounted_example_project?.value).toEqual(MOUNTED_EXAMPLE)
     for (const example of Object.values(examples)) expect(example.summary).toMatch(/^(Mounted|Inline): /)
   })
@@ -27,9 +27,17 @@ describe('the OpenAPI document Swagger UI shows', () => {
   it('shows a real line as the success example, and its own error body for each error status', async () => {
     const { doc, client } = await document()
     const responses = doc.paths['/datasets/{id}/export']?.post?.responses ?? {}
-    expect(responses['200']?.content?.['application/jsonl']?.example).toBe(EXPORT_SUCCESS_EXAMPLE)
+    const lines = responses['200']?.content?.['application/jsonl']?.examples ?? {}
+    expect(lines.mounted_example_project?.value).toBe(EXPORT_SUCCESS_EXAMPLE)
     const exported = await postJson(client, '/datasets/150621256807/export', MOUNTED_EXAMPLE)
     expect(exported.text.startsWith(EXPORT_SUCCESS_EXAMPLE)).toBe(true)
+    // One example line per format or strategy added after Kiln's, each exactly what its request exports.
+    for (const [name, { value, line }] of Object.entries(ADDED_EXAMPLES)) {
+      expect(lines[name]?.value, name).toBe(line)
+      const added = await postJson(client, '/datasets/150621256807/export', value)
+      expect(added.status, added.text).toBe(200)
+      expect(added.text, name).toBe(line)
+    }
     const errors = Object.entries(responses).filter(([status]) => status !== '200')
     expect(errors.length).toBeGreaterThanOrEqual(6)
     const codes = errors.map(([status, response]) => {
@@ -51,7 +59,7 @@ describe('the OpenAPI document Swagger UI shows', () => {
     const schema = doc.paths['/datasets/{id}/export']?.post?.requestBody.content['application/json']?.schema as { properties: Record<string, { description: string }> }
     const strategy = schema.properties.data_strategy?.description ?? ''
     expect(strategy).toContain('`"<think>\\n{thinking}\\n</think>\\n\\n{answer}"`')
-    expect(strategy).toMatch(/^One of: final_only, final_and_intermediate, final_and_intermediate_r1_compatible, two_message_cot\. /)
+    expect(strategy).toMatch(/^One of: final_only, final_and_intermediate, final_and_intermediate_r1_compatible, two_message_cot, final_and_intermediate_reasoning_field\. /)
     expect(schema.properties.format?.description).toMatch(/^Output format: one of openai_chat_jsonl, /)
   })
 })

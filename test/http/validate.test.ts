@@ -106,7 +106,7 @@ describe('POST /datasets/:id/validate', () => {
     expect(model.json()).toMatchObject({ statusCode: 400, code: 'KEX_VALIDATION_FAILED' })
     expect((model.json() as { message: string }).message).toMatch(/^body\/model gpt-5 is not one of the fireworks profile's models: gemma-4-26b-a4b-it, /)
     const profile = await postJson(client, path, { ...EXAMPLE_BODY, provider_profile: 'anthropic' })
-    expect(profile.json()).toMatchObject({ statusCode: 400, message: 'body/provider_profile must be one of: openai, vertex_gemini, huggingface, fireworks, together' })
+    expect(profile.json()).toMatchObject({ statusCode: 400, message: 'body/provider_profile must be one of: openai, vertex_gemini, huggingface, fireworks, together, bedrock_nova' })
     const split = await postJson(client, path, { ...EXAMPLE_BODY, split_name: 'Train' })
     expect(split.json()).toMatchObject({ statusCode: 404, code: 'KEX_SPLIT_NOT_FOUND', message: 'Split Train not found in dataset "Jokes v1" (150621256807): its splits are: train, test (case-sensitive)' })
     const dataset = await postJson(client, '/datasets/404404404404/validate', EXAMPLE_BODY)
@@ -211,7 +211,8 @@ describe('GET /validation/profiles', () => {
       ['vertex_gemini', 'available', '2026-12-05', 'gemini-3.5-flash'],
       ['huggingface', 'available', '2026-11-26', 'any'],
       ['fireworks', 'available', '2026-12-05', 'qwen3-8b'],
-      ['together', 'available', '2026-12-05', 'moonshotai/Kimi-K2-Instruct-0905']
+      ['together', 'available', '2026-12-05', 'moonshotai/Kimi-K2-Instruct-0905'],
+      ['bedrock_nova', 'available', '2026-12-05', 'amazon.nova-lite-v1:0']
     ])
     const [openai, vertex, , fireworks, together] = body.profiles
     expect(openai?.status).toMatchObject({ since: '2026-05-07', until: '2027-01-06', source: 'https://developers.openai.com/api/docs/deprecations' })

@@ -12,7 +12,8 @@ describe('a format\'s default profile', () => {
       vertex_gemini: ['vertex_gemini_1_5'],
       huggingface: ['huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl'],
       fireworks: OPENAI_FORMATS,
-      together: OPENAI_FORMATS
+      together: OPENAI_FORMATS,
+      bedrock_nova: ['bedrock_conversation_jsonl']
     })
   })
 

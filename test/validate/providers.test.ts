@@ -335,3 +335,48 @@ describe('Kiln\'s own lines', () => {
     ])
   })
 })
+
+describe('the Amazon Bedrock Nova rules', () => {
+  const user = (text: string): unknown => ({ role: 'user', content: [{ text }] })
+  const assistant = (text: string): unknown => ({ role: 'assistant', content: [{ text }] })
+  const line = (messages: unknown[], extra: Record<string, unknown> = {}): unknown =>
+    ({ schemaVersion: 'bedrock-conversation-2024', system: [{ text: 'S' }], messages, ...extra })
+
+  it('accepts the records the export writes: merged user turns, an empty system text, any schemaVersion string', () => {
+    expect(checkProviderLine('bedrock_nova', line([{ role: 'user', content: [{ text: 'I' }, { text: 'TI' }] }, assistant('T'), user('P'), assistant('F')]))).toEqual([])
+    expect(checkProviderLine('bedrock_nova', line([user('I'), assistant('F')], { system: [{ text: '' }], schemaVersion: 'v9' }))).toEqual([])
+  })
+
+  it('needs user/assistant turns alternating, first user, last assistant, and text in each message', () => {
+    expect(checkProviderLine('bedrock_nova', line([user('I'), user('TI'), assistant('F')]))).toEqual([{
+      code: 'BEDROCK_ROLE_ORDER',
+      severity: 'error',
+      message: 'messages[1] should be an assistant message: Bedrock needs user and assistant turns to alternate, starting with user'
+    }])
+    expect(codes('bedrock_nova', line([user('I')]))).toEqual(['BEDROCK_ROLE_ORDER'])
+    expect(codes('bedrock_nova', line([user('I'), assistant('')]))).toEqual(['BEDROCK_EMPTY_TEXT'])
+    expect(codes('bedrock_nova', line([{ role: 'system', content: [{ text: 'S' }] }, assistant('F')]))).toEqual(['BEDROCK_INVALID_ROLE', 'BEDROCK_ROLE_ORDER'])
+    expect(codes('bedrock_nova', line([user('I'), { role: 'assistant', content: [] }]))).toEqual(['BEDROCK_MISSING_CONTENT'])
+    expect(codes('bedrock_nova', line([user('I'), { role: 'assistant', content: [{ text: 'F', image: {} }] }]))).toEqual(['BEDROCK_INVALID_BLOCK'])
+    expect(codes('bedrock_nova', { messages: [user('I'), assistant('F')], extra: 1 })).toEqual(['BEDROCK_UNKNOWN_LINE_KEY', 'BEDROCK_NO_SCHEMA_VERSION'])
+    expect(codes('bedrock_nova', line([user('I'), assistant('F')], { schemaVersion: 2024, system: 'S' }))).toEqual(['BEDROCK_INVALID_SCHEMA_VERSION', 'BEDROCK_INVALID_SYSTEM'])
+    expect(codes('bedrock_nova', line([]))).toEqual(['BEDROCK_MISSING_MESSAGES'])
+    expect(codes('bedrock_nova', [])).toEqual(['BEDROCK_LINE_NOT_OBJECT'])
+  })
+
+  it('refuses each reserved keyword in a system or user prompt (case as written), and warns as AWS\'s validator would elsewhere', () => {
+    for (const keyword of ['User:', 'Bot:', 'Assistant:', 'System:', '<image>', '<video>', '[EOS]']) {
+      expect(checkProviderLine('bedrock_nova', line([user(`Say ${keyword} now`), assistant('F')]))).toEqual([{
+        code: 'BEDROCK_RESERVED_STRING',
+        severity: 'error',
+        message: `messages[0].content[0].text contains ${JSON.stringify(keyword)}, a keyword Amazon Bedrock reserves: a Nova training job fails on prompts that contain ` +
+          'User:, Bot:, Assistant:, System:, <image>, <video>, [EOS] (reword it)'
+      }])
+      expect(codes('bedrock_nova', line([user('I'), assistant('F')], { system: [{ text: `${keyword} hi` }] }))).toEqual(['BEDROCK_RESERVED_STRING'])
+    }
+    // Another case, Thought: or <unk>, or any keyword in an answer: AWS's validator refuses them, the guide does not say so.
+    for (const text of ['user: hi', 'Thought: hm', 'an <UNK> token']) expect(codes('bedrock_nova', line([user(text), assistant('F')]))).toEqual(['BEDROCK_RESERVED_STRING_ANY_CASE'])
+    expect(codes('bedrock_nova', line([user('I'), assistant('Assistant: F')]))).toEqual(['BEDROCK_RESERVED_STRING_ANY_CASE'])
+    expect(codes('bedrock_nova', line([user('I'), assistant('The user said hi')]))).toEqual([])
+  })
+})

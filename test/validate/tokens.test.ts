@@ -86,6 +86,23 @@ describe('tokenChatOfLine', () => {
     })
   })
 
+  it('counts an OpenAI message\'s reasoning_content (the reasoning-field strategy) after its content', () => {
+    const line = { messages: [{ role: 'user', content: 'I' }, { role: 'assistant', content: 'F', reasoning_content: 'T' }] }
+    expect(tokenChatOfLine('openai_chat_jsonl', line).messages).toEqual([{ role: 'user', texts: ['I'] }, { role: 'assistant', texts: ['F', 'T'] }])
+  })
+
+  it('reads a Bedrock line: the system blocks as a system message, every text block of each message', () => {
+    const line = {
+      schemaVersion: 'bedrock-conversation-2024',
+      system: [{ text: 'S' }],
+      messages: [{ role: 'user', content: [{ text: 'I' }, { text: 'TI' }] }, { role: 'assistant', content: [{ text: 'F' }] }]
+    }
+    expect(tokenChatOfLine('bedrock_conversation_jsonl', line)).toEqual({
+      messages: [{ role: 'system', texts: ['S'] }, { role: 'user', texts: ['I', 'TI'] }, { role: 'assistant', texts: ['F'] }],
+      extra: []
+    })
+  })
+
   it('reads a Hugging Face line from "conversations", with object arguments as their JSON text', () => {
     const line = { conversations: [{ role: 'user', content: 'I' }, { role: 'assistant', tool_calls: [{ type: 'function', function: { name: 'task_response', id: 'abc', arguments: { a: 1 } } }] }] }
     expect(tokenChatOfLine('huggingface_chat_template_toolcall_jsonl', line).messages).toEqual([

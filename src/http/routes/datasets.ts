@@ -10,7 +10,7 @@ import { type ValidationReport } from '../../validate/index.js'
 import { sendJsonl } from '../jsonl-reply.js'
 import { datasetNotFound, resolveSource } from '../resolve-source.js'
 import { AMBIGUOUS_DESCRIPTION, ErrorWithReportSchema, errorExample, errorResponse } from '../schemas/error-response.js'
-import { DatasetParamsSchema, EXPORT_SUCCESS_EXAMPLE, ExportQuerySchema, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
+import { ADDED_EXAMPLES, DatasetParamsSchema, EXPORT_SUCCESS_EXAMPLE, ExportQuerySchema, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
 import { ProjectProblemSchema } from '../schemas/project-problem.js'
 
 /** Options of the datasets routes. */
@@ -100,7 +100,16 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
                 'HTTP/1.1 only: an HTTP/1.0 answer has no chunked framing and no trailers, and ends when the connection closes.'
             })
           },
-          content: { 'application/jsonl': { schema: Type.String({ description: 'JSONL' }), example: EXPORT_SUCCESS_EXAMPLE } }
+          content: {
+            'application/jsonl': {
+              schema: Type.String({ description: 'JSONL' }),
+              // The first line of each request example (the mounted one's, then the added formats').
+              examples: {
+                mounted_example_project: { summary: 'First line of the mounted example', value: EXPORT_SUCCESS_EXAMPLE },
+                ...Object.fromEntries(Object.entries(ADDED_EXAMPLES).map(([name, { summary, line }]) => [name, { summary, value: line }]))
+              }
+            }
+          }
         },
         400: errorResponse('Invalid request: schema violation, malformed JSON, JSON nested deeper than 1000 levels, or a dataset id mismatch.',
           errorExample(400, 'Bad Request', 'KEX_VALIDATION_FAILED', `body/format must be one of: ${options.formats.join(', ')}; did you mean openai_chat_jsonl?`)),

@@ -67,6 +67,53 @@ export const INLINE_EXAMPLE = {
 export const EXPORT_SUCCESS_EXAMPLE =
   '{"messages": [{"role": "system", "content": "Write a one-line joke about the topic."}, {"role": "user", "content": "bakery"}, {"role": "user", "content": "Brainstorm three angles first."}, {"role": "assistant", "content": "Bread puns: rise, knead, loaf. \'Kneaded\' = \'needed\'."}, {"role": "user", "content": "Considering the above, return a final result."}, {"role": "assistant", "content": "{\\"setup\\": \\"Why did the baker go to therapy?\\", \\"punchline\\": \\"He kneaded it.\\"}"}]}\n'
 
+/**
+ * Swagger UI's examples of the formats and strategies that are ours rather than Kiln's (issue 15):
+ * an inline request (same id as the others) and the exact line it exports (a test checks it does).
+ */
+export const ADDED_EXAMPLES = {
+  inline_bedrock_conversation: {
+    summary: 'Inline: Amazon Bedrock (Nova) conversation record with chain of thought (consecutive user turns share one message)',
+    value: {
+      split_name: 'train',
+      format: 'bedrock_conversation_jsonl',
+      data_strategy: 'final_and_intermediate',
+      system_message: 'You are a helpful support agent.',
+      thinking_instructions: 'Think step by step.',
+      dataset_split: { id: '150621256807', name: 'Support replies v1', split_contents: { train: ['238949364214'], test: [] } },
+      task_runs: [{
+        id: '238949364214',
+        input: 'Où est ma commande ?',
+        output: { output: 'Elle arrive demain.' },
+        intermediate_outputs: { chain_of_thought: 'The customer writes in French, so answer in French.' }
+      }]
+    },
+    line: '{"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "You are a helpful support agent."}], "messages": [' +
+      '{"role": "user", "content": [{"text": "Où est ma commande ?"}, {"text": "Think step by step."}]}, ' +
+      '{"role": "assistant", "content": [{"text": "The customer writes in French, so answer in French."}]}, ' +
+      '{"role": "user", "content": [{"text": "Considering the above, return a final result."}]}, ' +
+      '{"role": "assistant", "content": [{"text": "Elle arrive demain."}]}]}\n'
+  },
+  inline_reasoning_field: {
+    summary: 'Inline: the thinking in reasoning_content beside the answer (reasoning models on Fireworks and Together)',
+    value: {
+      split_name: 'train',
+      format: 'openai_chat_json_schema_jsonl',
+      data_strategy: 'final_and_intermediate_reasoning_field',
+      system_message: 'Answer with JSON.',
+      dataset_split: { id: '150621256807', name: 'Sums v1', split_contents: { train: ['373095127898'], test: [] } },
+      task_runs: [{
+        id: '373095127898',
+        input: 'What is 2+2?',
+        output: { output: '{"total":4}' },
+        intermediate_outputs: { reasoning: '2 plus 2 is 4.' }
+      }]
+    },
+    line: '{"messages": [{"role": "system", "content": "Answer with JSON."}, {"role": "user", "content": "What is 2+2?"}, ' +
+      '{"role": "assistant", "content": "{\\"total\\": 4}", "reasoning_content": "2 plus 2 is 4."}]}\n'
+  }
+} as const
+
 /** An OpenAI function (tool) definition, sent with each example of the formats that carry tools. */
 const ToolDefinitionSchema = Type.Object({
   type: Type.Optional(Type.Literal('function')),
@@ -77,7 +124,7 @@ const ToolDefinitionSchema = Type.Object({
   }, { additionalProperties: true })
 }, { additionalProperties: true, description: 'An OpenAI tool definition: {"type": "function", "function": {"name", "description", "parameters"}}.' })
 
-/** A format name the request may use: the six, plus Kiln's later aliases when switched on. */
+/** A format name the request may use: the canonical ones (Kiln's six and ours), plus Kiln's later aliases when switched on. */
 export type FormatName = DatasetFormat | FormatAlias
 
 /** The fields of an export request (shared with the validation request, which adds its own). */
@@ -92,20 +139,23 @@ export function exportRequestProperties (formats: readonly FormatName[]) {
         'with thinking data. final_and_intermediate_r1_compatible: one assistant message `"<think>\\n{thinking}\\n</think>\\n\\n{answer}"` (the tags are literal text); every run ' +
         'needs non-blank thinking, thinking instructions are refused, and the three formats that parse the answer always refuse it (as Kiln does). ' +
         'two_message_cot: one user message with the input in <user_input> tags and the thinking instructions, then the thinking, the final-answer ' +
-        'prompt and the answer; every run needs thinking data and thinking_instructions must not be null. Kiln checks each run in split order, ' +
-        'so an empty split is an empty file for every strategy.'
+        'prompt and the answer; every run needs thinking data and thinking_instructions must not be null. ' +
+        'final_and_intermediate_reasoning_field (ours, for reasoning models on Fireworks and Together): the R1 rules, but the final assistant message is ' +
+        '`{"role": "assistant", "content": answer, "reasoning_content": thinking}` and the JSON formats parse the answer alone (a JSON object); ' +
+        'OpenAI formats only (a 400 for the others). Kiln checks each run in split order, so an empty split is an empty file for every strategy.'
     })),
     system_message: Type.String({ description: 'The system message of every example (may be empty).' }),
     thinking_instructions: Type.Optional(Type.Union([Type.String(), Type.Null()], {
       description: 'final_and_intermediate: required (non-empty) when a run has thinking data. two_message_cot: required (not null; "" is allowed). ' +
-        'final_and_intermediate_r1_compatible: refused unless null or "". final_only: ignored.'
+        'final_and_intermediate_r1_compatible and final_and_intermediate_reasoning_field: refused unless null or "". final_only: ignored.'
     })),
     include_tool_calls: Type.Optional(Type.Boolean({
       default: true,
-      description: 'Export the tool calls and tool responses of each run\'s saved trace right after the user message, as Kiln does. false: leave the trace out (the seed\'s behaviour).'
+      description: 'Export the tool calls and tool responses of each run\'s saved trace right after the user message, as Kiln does. false: leave the trace out (the seed\'s behaviour). ' +
+        'bedrock_conversation_jsonl refuses runs whose trace has tool calls (422 KEX_TOOL_CALLS_NOT_SUPPORTED: Nova fine-tuning takes no tools): send false.'
     })),
     tools: Type.Optional(Type.Array(ToolDefinitionSchema, {
-      description: 'Function definitions for every line of the OpenAI formats ("tools") and Vertex ("functionDeclarations"); the HF formats carry none. ' +
+      description: 'Function definitions for every line of the OpenAI formats ("tools") and Vertex ("functionDeclarations"); the HF and Bedrock formats carry none. ' +
         'Without it each line gets the tools of its run\'s run config, as Kiln does (Kiln\'s built-in tools are resolved; any other tool id is a 422 asking for this field). [] writes none.'
     })),
     dataset_split: Type.Optional(DatasetSplitSchema),
@@ -125,7 +175,8 @@ export function exportRequestSchema (formats: readonly FormatName[]) {
     // Named examples (Swagger UI's drop-down shows the names), not example1/example2.
     'x-examples': {
       mounted_example_project: { summary: 'Mounted: the example project\'s train split (Jokes v1), with chain of thought', value: MOUNTED_EXAMPLE },
-      inline_support_replies: { summary: 'Inline: two support replies sent in the body', value: INLINE_EXAMPLE }
+      inline_support_replies: { summary: 'Inline: two support replies sent in the body', value: INLINE_EXAMPLE },
+      ...Object.fromEntries(Object.entries(ADDED_EXAMPLES).map(([name, { summary, value }]) => [name, { summary, value }]))
     }
   })
 }

@@ -1,12 +1,13 @@
 import { Type, type Static } from 'typebox'
-import { PROVIDER_PROFILES } from '../../validate/index.js'
+import { PROVIDER_PROFILES, defaultProfilesText } from '../../validate/index.js'
 import { INLINE_EXAMPLE, MOUNTED_EXAMPLE, exportRequestProperties, type FormatName } from './export-request.js'
 
 /** The fields a validation request adds to an export request. */
 export const VALIDATION_OPTIONS = {
   provider_profile: Type.Optional(Type.Enum(PROVIDER_PROFILES, {
     type: 'string',
-    description: 'Whose rules and limits to check: openai (closing: the report warns), vertex_gemini, huggingface, fireworks or together. Default: the profile of the format (openai_* -> fireworks, vertex_* -> vertex_gemini, huggingface_* -> huggingface); GET /validation/profiles lists each profile\'s formats, status and models.'
+    description: `Whose rules and limits to check: ${PROVIDER_PROFILES.join(', ')} (openai is closing: the report warns). ` +
+      `Default: the format's profile (${defaultProfilesText()}); GET /validation/profiles lists each profile's formats, status and models.`
   })),
   model: Type.Optional(Type.String({
     minLength: 1,
