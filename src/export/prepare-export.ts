@@ -119,6 +119,8 @@ export async function prepareExport (
   let bufferedLines = 0
   const tail: Buffer[] = []
   let formattedCount = 0
+  // Lines the spool took; after its writes settle it may hold fewer (a write failed).
+  let spooledLines = 0
   // Made before the first run is read (an open and an unlink), so no batch waits for it.
   const spool = options.spool === undefined ? undefined : await Spool.create(options.spool)
   const closeSpool = (): void => { spool?.close().catch(() => {}) }
@@ -145,7 +147,10 @@ export async function prepareExport (
       if (bufferedBytes + encoder.pendingBytes < bufferBytes) return
       phase = spool === undefined ? 'check' : 'spool'
     } else if (phase === 'spool') {
-      if (spool?.add(chunks, lines) === true) return
+      if (spool?.add(chunks, lines) === true) {
+        spooledLines += lines
+        return
+      }
       // No room left: these lines stay in memory (one chunk at most), the rest is the second pass's.
       tail.push(...chunks)
       phase = 'check'
@@ -191,11 +196,10 @@ export async function prepareExport (
   }
 
   // Lines formatted by the check pass: the buffer's, the spool's, the tail's and the encoder's partial chunk.
-  const sentToSpool = spool === undefined ? 0 : spool.lines
   await spool?.settle()
   let formatted = formattedCount
   let streamEncoder = encoder
-  if (spool !== undefined && spool.lines < sentToSpool) {
+  if (spool !== undefined && spool.lines < spooledLines) {
     // A spool write failed (disk short): what followed it is formatted again, by the second pass.
     tail.length = 0
     streamEncoder = new LineEncoder(options.chunkBytes ?? 64 * 1024)

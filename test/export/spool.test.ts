@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js'
 import { type ExportTuning } from '../../src/export/prepare-export.js'
 import { SPOOL_PREFIX, SpoolBudget, removeStaleSpools, type SpoolOptions } from '../../src/export/spool.js'
 import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
-import { hookedCatalog } from '../helpers/faulty-catalog.js'
+import { hookedCatalog, wrappedCatalog } from '../helpers/faulty-catalog.js'
 import { makeKilnProject, type TempProject } from '../helpers/kiln-project.js'
 import { startServer } from '../helpers/server.js'
 
@@ -38,9 +38,18 @@ async function tempDir (): Promise<string> {
 const BODY = { split_name: 'train', format: 'openai_chat_jsonl', system_message: 'Be brief.' }
 
 /** Export the split through a real server; returns the bytes, the trailers and how many passes read the runs. */
-async function exportWith (p: TempProject, tuning: ExportTuning | undefined, body: object = BODY): Promise<{ bytes: Buffer, trailers: Record<string, unknown>, passes: number }> {
+async function exportWith (p: TempProject, tuning: ExportTuning | undefined, body: object = BODY, batchDelayMs = 0): Promise<{ bytes: Buffer, trailers: Record<string, unknown>, passes: number }> {
   let passes = 0
-  const catalog = hookedCatalog(new KilnProjects(p.root), (pass) => { passes = Math.max(passes, pass) })
+  const counted = hookedCatalog(new KilnProjects(p.root, { batchSize: 8 }), (pass) => { passes = Math.max(passes, pass) })
+  // A slow reader gives the spool's writes time to finish (or fail) while the check pass runs.
+  const catalog = batchDelayMs === 0
+    ? counted
+    : wrappedCatalog(counted, async function * (source, ids, signal) {
+      for await (const batch of source.runs(ids, signal)) {
+        await new Promise((resolve) => setTimeout(resolve, batchDelayMs))
+        yield batch
+      }
+    })
   const { client } = await startServer({}, { catalog, ...(tuning === undefined ? {} : { exportTuning: tuning }) })
   const response = await client.request({ method: 'POST', path: `/datasets/${SPLIT_ID}/export`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   expect(response.statusCode).toBe(200)
@@ -90,7 +99,7 @@ describe('the export spool', () => {
     expect(reasons).toEqual([expect.stringContaining('no spool file')])
   })
 
-  it('a disk that fills up mid-way: the lines after the last whole write are formatted again, same bytes', async () => {
+  it.each([['at once', 0], ['while the check pass still reads', 5]])('a disk that fills up mid-way (write failure seen %s): the lines after the last whole write are formatted again, same bytes', async (_when, batchDelayMs) => {
     const p = await project()
     const budget = new SpoolBudget(1 << 30)
     const reasons: string[] = []
@@ -108,7 +117,7 @@ describe('the export spool', () => {
         }
       })
     }
-    const result = await exportWith(p, withSpool({ dir: await tempDir(), budget, openFile, onStop: (reason) => reasons.push(reason) }))
+    const result = await exportWith(p, withSpool({ dir: await tempDir(), budget, openFile, onStop: (reason) => reasons.push(reason) }), BODY, batchDelayMs)
     expect(result.passes).toBe(2)
     expect(result.bytes.equals((await exportWith(p, TWO_PASS)).bytes)).toBe(true)
     expect(reasons).toEqual([expect.stringContaining('ENOSPC')])

@@ -26,6 +26,7 @@ describe('a format\'s default profile', () => {
 
   it('is fireworks for the OpenAI formats, vertex_gemini for Vertex and huggingface for the Hugging Face formats', () => {
     expect(Object.fromEntries(DATASET_FORMATS.map((format) => [format, FORMATS[format].defaultProfile]))).toEqual({
+      bedrock_conversation_jsonl: 'bedrock_nova',
       openai_chat_jsonl: 'fireworks',
       openai_chat_json_schema_jsonl: 'fireworks',
       openai_chat_toolcall_jsonl: 'fireworks',
