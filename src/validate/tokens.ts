@@ -85,6 +85,7 @@ function vertexMessage (value: unknown, defaultRole: string): TokenMessage {
 }
 
 const toolsText = (line: JsonObject): string[] => line.tools === undefined ? [] : [asText(line.tools)]
+const objectOf = (value: unknown): JsonObject => isObject(value) ? value : {}
 
 /** How to read the chat of a line, per line shape: adding a shape makes the compiler ask for its reader. */
 const LINE_READERS: Record<LineShape, (line: JsonObject) => TokenChat> = {
@@ -96,6 +97,21 @@ const LINE_READERS: Record<LineShape, (line: JsonObject) => TokenChat> = {
       messages: [...system, ...arrayOf(line.contents).map((content) => vertexMessage(content, 'user'))],
       extra: toolsText(line)
     }
+  },
+  // A preference pair is counted as the prompt plus both answers: every token the trainer reads.
+  openai_preference: (line) => {
+    const input = objectOf(line.input)
+    const messages = [...arrayOf(input.messages), ...arrayOf(line.preferred_output), ...arrayOf(line.non_preferred_output)]
+    return { messages: messages.map(chatMessage), extra: toolsText(input) }
+  },
+  huggingface_preference: (line) => ({
+    messages: [...arrayOf(line.prompt), ...arrayOf(line.chosen), ...arrayOf(line.rejected)].map(chatMessage),
+    extra: []
+  }),
+  vertex_preference: (line) => {
+    const system = line.system_instruction === undefined ? [] : [vertexMessage(line.system_instruction, 'system')]
+    const completions = arrayOf(line.completions).map((item) => vertexMessage(objectOf(item).completion, 'model'))
+    return { messages: [...system, ...arrayOf(line.contents).map((content) => vertexMessage(content, 'user')), ...completions], extra: [] }
   }
 }
 

@@ -95,8 +95,10 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           headers: {
             'content-disposition': Type.String({ description: 'attachment with Kiln\'s file name' }),
             'x-export-line-count': Type.String({ description: 'Number of lines the body will hold' }),
+            'x-export-skipped-run-count': Type.String({ description: 'Preference formats only: the runs of the split that make no pair (skipped; POST /datasets/{id}/validate lists them)' }),
             trailer: Type.String({
-              description: 'Announces the X-Export-Lines and X-Export-SHA256 trailers, sent after the body: the line count and hex SHA-256 of the bytes actually sent. ' +
+              description: 'Announces the X-Export-Lines and X-Export-SHA256 trailers, sent after the body: the line count and hex SHA-256 of the bytes actually sent ' +
+                '(preference formats add X-Export-Skipped-Runs, the skipped-run count). ' +
                 'HTTP/1.1 only: an HTTP/1.0 answer has no chunked framing and no trailers, and ends when the connection closes.'
             })
           },
@@ -121,6 +123,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           description: 'Data Kiln\'s formatter would reject, checked per run in Kiln\'s order (the first failing run gives the message; run_ids lists them all): ' +
             'missing runs, unresolvable run-config tools, missing or refused thinking instructions, missing or blank thinking data, invalid JSON outputs, ' +
             'mixed tool sets; ' +
+            'a preference export whose split makes no pair at all (KEX_NO_PREFERENCE_PAIRS, an empty split too); ' +
             'a mounted file that cannot be used (KEX_KILN_FILE_*, naming it); ' +
             'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report (KEX_VALIDATION_TOO_LARGE when it would need more work than VALIDATE_MAX_CHARS allows).'
         },

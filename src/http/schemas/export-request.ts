@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { PROVIDER_PROFILES } from '../../validate/index.js'
-import { DATA_STRATEGIES, type DatasetFormat, type FormatAlias } from '../../format/index.js'
+import { DATA_STRATEGIES, PAIR_BY, type DatasetFormat, type FormatAlias } from '../../format/index.js'
 import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from '../../source/kiln/index.js'
 
 /** The longest dataset id accepted (also the router's limit on a path parameter). */
@@ -107,6 +107,17 @@ export function exportRequestProperties (formats: readonly FormatName[]) {
     tools: Type.Optional(Type.Array(ToolDefinitionSchema, {
       description: 'Function definitions for every line of the OpenAI formats ("tools") and Vertex ("functionDeclarations"); the HF formats carry none. ' +
         'Without it each line gets the tools of its run\'s run config, as Kiln does (Kiln\'s built-in tools are resolved; any other tool id is a 422 asking for this field). [] writes none.'
+    })),
+    pair_by: Type.Optional(Type.Enum(PAIR_BY, {
+      type: 'string',
+      default: 'repair',
+      description: 'Preference formats only (openai_preference_jsonl, huggingface_preference_jsonl, vertex_gemini_preference; a 400 with any other). ' +
+        'repair: each run whose repaired_output differs from its output gives one pair (repaired preferred), at the run\'s place in split order. ' +
+        'rating: those pairs, plus one per input text: among runs with the same input and a comparable rating (five_star, pass_fail, pass_fail_critical ' +
+        'in range; custom never), normalised as Kiln does, the highest-rated run\'s final answer (its repaired output if any) is preferred over the ' +
+        'lowest-rated\'s; ties go to the first run in split order; no pair when highest equals lowest or the answers are the same text; the line goes at ' +
+        'the place of the input\'s first run, after that run\'s repair pair. Runs in no pair are skipped and counted (X-Export-Skipped-Run-Count); ' +
+        'a split with no pair is a 422 KEX_NO_PREFERENCE_PAIRS. Preference formats take data_strategy final_only only.'
     })),
     dataset_split: Type.Optional(DatasetSplitSchema),
     task_runs: Type.Optional(Type.Array(TaskRunSchema, { description: 'The runs the split names (extra runs are fine).' })),
