@@ -45,6 +45,9 @@ Options:
   --no-tool-calls               Leave each run's trace (tool calls and responses) out of its line
   --tools FILE                  OpenAI tool definitions (a JSON array) for every line, instead of
                                 each run's run-config tools
+  --pair-by RULE                Preference formats only: repair (default: a run's repaired output
+                                over its output) or rating (also the highest- over the lowest-rated
+                                run of each input); runs in no pair are skipped and counted
   -o, --output FILE             Write FILE instead of stdout: a temp file in the same folder, renamed
                                 over FILE once the whole export is written (never a partial file)
   -h, --help                    Show this help
@@ -97,6 +100,7 @@ Options:
   --thinking-instructions TEXT  thinking instructions
   --no-tool-calls               leave each run's trace out of its line
   --tools FILE                  OpenAI tool definitions (JSON array) for every line
+  --pair-by RULE                preference formats: repair (default) or rating
   --profile NAME                provider profile: openai, vertex_gemini, huggingface (default: the format's)
   --model NAME                  a model of the profile (prices and limits)
   --json                        print the whole report as JSON

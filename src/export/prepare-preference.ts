@@ -53,15 +53,26 @@ async function readPair (source: DatasetSource, pair: RatingPair, signal: AbortS
   return [preferred, nonPreferred]
 }
 
-/** Check a preference export, then hand back its lazy body (prepareExport for the preference formats). */
-export async function preparePreferenceExport (
+/** A checked preference export: its pairing, and its lines (each with its `\n`), made on demand. */
+export interface PreferencePlan {
+  readonly planner: PairPlanner
+  /** Each line with the run at whose place it goes (for a rating pair, its preferred run). */
+  lines (): AsyncIterable<{ readonly text: string, readonly runId: string }>
+}
+
+/** The parameters of a preference export (ExportParams with a preference format). */
+export type PreferenceParams = Pick<ExportParams, 'splitName' | 'systemMessage' | 'tools' | 'pairBy'> & { readonly format: PreferenceFormat }
+
+/**
+ * The check pass of a preference export (the export and the validation report share it): throws
+ * ExportDataError for any data error, NO_PREFERENCE_PAIRS when nothing pairs; else the plan.
+ */
+export async function planPreferenceExport (
   source: DatasetSource,
-  params: ExportParams & { readonly format: PreferenceFormat },
+  params: PreferenceParams,
   ids: RunIdList,
-  fileName: string,
-  options: PrepareOptions
-): Promise<PreparedExport> {
-  const { signal } = options
+  signal: AbortSignal | undefined
+): Promise<PreferencePlan> {
   const pairBy = params.pairBy ?? 'repair'
   const lineOptions = { format: params.format, systemMessage: params.systemMessage, tools: params.tools ?? null, structuredOutput: source.structuredOutput === true }
   const formatPair = createPairFormatter(lineOptions)
@@ -129,9 +140,8 @@ export async function preparePreferenceExport (
     throw new ExportDataError('NO_PREFERENCE_PAIRS', noPairsMessage(params.splitName, ids.length, pairBy), [], [])
   }
 
-  const encoder = new LineEncoder(options.chunkBytes ?? 64 * 1024)
   const ratingPairs = planner.ratingPairs()
-  async function * chunks (): AsyncIterable<Buffer> {
+  async function * lines (): AsyncIterable<{ readonly text: string, readonly runId: string }> {
     let at = 0
     for await (const batch of source.runs(ids, signal)) {
       for (const lookup of batch) {
@@ -141,15 +151,30 @@ export async function preparePreferenceExport (
           throw new FormatError(lookup.status === 'missing' ? 'TASK_RUN_NOT_FOUND' : 'TASK_RUN_INVALID', `Task run ${lookup.id} changed during the export`, lookup.id)
         }
         const repair = repairPairOf(lookup.run)
-        if (repair !== undefined) yield * encoder.add(formatPair(repair))
+        if (repair !== undefined) yield { text: formatPair(repair), runId: lookup.id }
         const rating = ratingPairs.get(here)
-        if (rating !== undefined) yield * encoder.add(formatPair(ratingPairOf(...await readPair(source, rating, signal))))
+        if (rating !== undefined) yield { text: formatPair(ratingPairOf(...await readPair(source, rating, signal))), runId: rating.preferred.id }
       }
     }
     signal?.throwIfAborted()
+  }
+  return { planner, lines }
+}
+
+/** Check a preference export, then hand back its lazy body (prepareExport for the preference formats). */
+export async function preparePreferenceExport (
+  source: DatasetSource,
+  params: PreferenceParams,
+  ids: RunIdList,
+  fileName: string,
+  options: PrepareOptions
+): Promise<PreparedExport> {
+  const { planner, lines } = await planPreferenceExport(source, params, ids, options.signal)
+  const encoder = new LineEncoder(options.chunkBytes ?? 64 * 1024)
+  async function * chunks (): AsyncIterable<Buffer> {
+    for await (const line of lines()) yield * encoder.add(line.text)
     const last = encoder.flush()
     if (last !== undefined) yield last
   }
-
   return { fileName, lineCount: planner.pairCount, skippedRuns: planner.skippedRuns, chunks: chunks() }
 }

@@ -88,6 +88,10 @@ function checkOpenaiToolCalls (calls: unknown, where: string, found: Findings): 
 }
 
 function checkOpenai (line: JsonObject, found: Findings): void {
+  if (line.messages === undefined && (line.input !== undefined || line.preferred_output !== undefined)) {
+    checkOpenaiPreference(line, found)
+    return
+  }
   const extra = unknownKeys(line, OPENAI_LINE_KEYS)
   if (extra.length > 0) found.error('OPENAI_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; OpenAI's chat format allows ${list(OPENAI_LINE_KEYS)}`)
   const { messages } = line
@@ -133,6 +137,35 @@ function checkOpenai (line: JsonObject, found: Findings): void {
 }
 
 /*
+ * OpenAI preference (DPO) lines, which Fireworks and Together read too: {"input": {"messages",
+ * "tools", "parallel_tool_calls"}, "preferred_output": [assistant], "non_preferred_output": [assistant]}.
+ * Each side is checked as a chat line (the prompt's messages plus that answer), and each answer
+ * must be exactly one assistant message.
+ * @see https://platform.openai.com/docs/guides/direct-preference-optimization
+ */
+const OPENAI_PREFERENCE_KEYS: ReadonlySet<string> = new Set(['input', 'preferred_output', 'non_preferred_output'])
+
+/** One side of a pair: a list of exactly one message of `role`, or an error under `code`. */
+function oneAnswer (answer: unknown, where: string, role: string, code: string, found: Findings): unknown[] {
+  if (!Array.isArray(answer) || answer.length !== 1 || !isObject(answer[0]) || answer[0].role !== role) {
+    found.error(code, `"${where}" must be a list of exactly one ${role} message`)
+    return []
+  }
+  return answer
+}
+
+function checkOpenaiPreference (line: JsonObject, found: Findings): void {
+  const extra = unknownKeys(line, OPENAI_PREFERENCE_KEYS)
+  if (extra.length > 0) found.error('OPENAI_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; OpenAI's preference format allows ${list(OPENAI_PREFERENCE_KEYS)}`)
+  const input = isObject(line.input) ? line.input : {}
+  const messages = Array.isArray(input.messages) ? input.messages : []
+  for (const side of ['preferred_output', 'non_preferred_output'] as const) {
+    const answer = oneAnswer(line[side], side, 'assistant', 'OPENAI_INVALID_PREFERENCE_OUTPUT', found)
+    checkOpenai({ ...input, messages: [...messages, ...answer] }, found)
+  }
+}
+
+/*
  * Vertex AI Gemini tuning: {"systemInstruction": {"parts": [{"text"}]}, "contents": [...]}; a
  * content's role is user or model (or unset, as for function responses); a part holds one of text,
  * functionCall {name, args: object}, functionResponse {name, response: object}, fileData, inlineData.
@@ -165,7 +198,38 @@ function checkVertexPart (part: unknown, where: string, found: Findings): void {
   }
 }
 
+/*
+ * Vertex preference tuning: {"system_instruction", "contents" (ending with a user turn),
+ * "completions": [{"score", "completion": model content}, ...]}; each completion is checked as the
+ * model turn of a tuning line.
+ * @see https://cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-preference-tuning-prepare
+ */
+const VERTEX_PREFERENCE_KEYS: ReadonlySet<string> = new Set(['system_instruction', 'contents', 'completions'])
+
+function checkVertexPreference (line: JsonObject, found: Findings): void {
+  const extra = unknownKeys(line, VERTEX_PREFERENCE_KEYS)
+  if (extra.length > 0) found.error('VERTEX_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; Vertex's preference format allows ${list(VERTEX_PREFERENCE_KEYS)}`)
+  const contents = Array.isArray(line.contents) ? line.contents : []
+  const last: unknown = contents[contents.length - 1]
+  if (!isObject(last) || last.role !== 'user') found.error('VERTEX_INVALID_PREFERENCE', '"contents" must end with a user turn')
+  const { completions } = line
+  const valid = Array.isArray(completions) && completions.length >= 2 &&
+    completions.every((item: unknown) => isObject(item) && typeof item.score === 'number' && isObject(item.completion))
+  if (!valid) {
+    found.error('VERTEX_INVALID_PREFERENCE', '"completions" must list at least two {"score": number, "completion": {"role": "model", "parts": [...]}}')
+    return
+  }
+  for (const item of completions as JsonObject[]) {
+    const system = line.system_instruction === undefined ? {} : { systemInstruction: line.system_instruction }
+    checkVertex({ ...system, contents: [...contents, item.completion] }, found)
+  }
+}
+
 function checkVertex (line: JsonObject, found: Findings): void {
+  if (line.completions !== undefined) {
+    checkVertexPreference(line, found)
+    return
+  }
   const extra = unknownKeys(line, VERTEX_LINE_KEYS)
   if (extra.length > 0) found.error('VERTEX_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; Vertex's tuning format allows ${list(VERTEX_LINE_KEYS)}`)
   const system = line.systemInstruction
@@ -217,7 +281,28 @@ function checkVertex (line: JsonObject, found: Findings): void {
 const HF_LINE_KEYS: ReadonlySet<string> = new Set(['conversations', 'tools'])
 const HF_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool'])
 
+/*
+ * TRL's conversational preference type: {"prompt": [...], "chosen": [assistant], "rejected": [assistant]};
+ * each side is checked as a conversation (the prompt plus that answer).
+ * @see https://huggingface.co/docs/trl/main/en/dataset_formats#preference
+ */
+const HF_PREFERENCE_KEYS: ReadonlySet<string> = new Set(['prompt', 'chosen', 'rejected'])
+
+function checkHuggingfacePreference (line: JsonObject, found: Findings): void {
+  const extra = unknownKeys(line, HF_PREFERENCE_KEYS)
+  if (extra.length > 0) found.warning('HF_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; TRL's preference type reads ${list(HF_PREFERENCE_KEYS)}`)
+  const prompt = Array.isArray(line.prompt) ? line.prompt : []
+  for (const side of ['chosen', 'rejected'] as const) {
+    const answer = oneAnswer(line[side], side, 'assistant', 'HF_INVALID_PREFERENCE', found)
+    checkHuggingface({ conversations: [...prompt, ...answer] }, found)
+  }
+}
+
 function checkHuggingface (line: JsonObject, found: Findings): void {
+  if (line.conversations === undefined && line.prompt !== undefined) {
+    checkHuggingfacePreference(line, found)
+    return
+  }
   const extra = unknownKeys(line, HF_LINE_KEYS)
   if (extra.length > 0) found.warning('HF_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; trainers read the chat from "conversations" and ignore or reject other columns`)
   const { conversations } = line
