@@ -71,13 +71,14 @@ export async function planPreferenceExport (
   source: DatasetSource,
   params: PreferenceParams,
   ids: RunIdList,
-  signal: AbortSignal | undefined
+  signal: AbortSignal | undefined,
+  /** The caller's planner (the validation report reads it even when the export is refused). */
+  planner = new PairPlanner(params.pairBy ?? 'repair')
 ): Promise<PreferencePlan> {
   const pairBy = params.pairBy ?? 'repair'
   const lineOptions = { format: params.format, systemMessage: params.systemMessage, tools: params.tools ?? null, structuredOutput: source.structuredOutput === true }
   const formatPair = createPairFormatter(lineOptions)
   const checkPair = createPairFormatter(lineOptions, true)
-  const planner = new PairPlanner(pairBy)
   const problems: RunProblem[] = []
   const badIds = new Set<string>()
   const missingIds: string[] = []

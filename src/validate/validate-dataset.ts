@@ -4,6 +4,7 @@ import {
   checkExportOptions,
   createLineFormatter,
   isPreferenceFormat,
+  PairPlanner,
   splitNotFoundError,
   type PairBy,
   type DataStrategy,
@@ -236,9 +237,10 @@ export async function validateDataset (source: DatasetSource, params: Validation
     // run problem is then the run's place in the split, of a line finding its line in the file.
     let plan: PreferencePlan | undefined
     let pairLines = 0
+    const planner = new PairPlanner(params.pairBy ?? 'repair')
     if (isPreferenceFormat(params.format)) {
       try {
-        plan = await planPreferenceExport(source, { ...params, splitName: name, format: params.format }, ids, signal)
+        plan = await planPreferenceExport(source, { ...params, splitName: name, format: params.format }, ids, signal, planner)
       } catch (err) {
         if (!(err instanceof ExportDataError)) throw err
         exportable = false
@@ -265,7 +267,7 @@ export async function validateDataset (source: DatasetSource, params: Validation
         if (preference) {
           // The run checks are the plan's; here only the data warnings, and why a run is skipped.
           if (lookup.status === 'found') {
-            const reason = plan?.planner.skipReason(line - 1, lookup.run)
+            const reason = planner.skipReason(line - 1, lookup.run)
             if (reason != null) problems.add(lookup.id, line, 'warning', 'NO_PREFERENCE_PAIR', reason)
           }
           continue
