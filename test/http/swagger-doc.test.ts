@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
-import { EXPORT_SUCCESS_EXAMPLE, MOUNTED_EXAMPLE } from '../../src/http/schemas/export-request.js'
+import { EXPORT_SUCCESS_EXAMPLE, MOUNTED_EXAMPLE, PREFERENCE_EXAMPLE, PREFERENCE_LINE_EXAMPLES } from '../../src/http/schemas/export-request.js'
 import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { postJson, startServer } from '../helpers/server.js'
 
@@ -19,7 +19,7 @@ describe('the OpenAPI document Swagger UI shows', () => {
   it('names the request examples after what they show', async () => {
     const { doc } = await document()
     const examples = doc.paths['/datasets/{id}/export']?.post?.requestBody.content['application/json']?.examples ?? {}
-    expect(Object.keys(examples)).toEqual(['mounted_example_project', 'inline_support_replies'])
+    expect(Object.keys(examples)).toEqual(['mounted_example_project', 'inline_support_replies', 'inline_preference_pairs'])
     expect(examples.mounted_example_project?.value).toEqual(MOUNTED_EXAMPLE)
     for (const example of Object.values(examples)) expect(example.summary).toMatch(/^(Mounted|Inline): /)
   })
@@ -27,9 +27,16 @@ describe('the OpenAPI document Swagger UI shows', () => {
   it('shows a real line as the success example, and its own error body for each error status', async () => {
     const { doc, client } = await document()
     const responses = doc.paths['/datasets/{id}/export']?.post?.responses ?? {}
-    expect(responses['200']?.content?.['application/jsonl']?.example).toBe(EXPORT_SUCCESS_EXAMPLE)
+    const lineExamples = responses['200']?.content?.['application/jsonl']?.examples ?? {}
+    expect(lineExamples.openai_chat_json_schema_jsonl?.value).toBe(EXPORT_SUCCESS_EXAMPLE)
     const exported = await postJson(client, '/datasets/150621256807/export', MOUNTED_EXAMPLE)
     expect(exported.text.startsWith(EXPORT_SUCCESS_EXAMPLE)).toBe(true)
+    for (const [format, line] of Object.entries(PREFERENCE_LINE_EXAMPLES)) {
+      expect(lineExamples[format]?.value, format).toBe(line)
+      const pairs = await postJson(client, '/datasets/150621256807/export', { ...PREFERENCE_EXAMPLE, format })
+      expect(pairs.text.startsWith(line), format).toBe(true)
+      expect(pairs.text.split('\n'), format).toHaveLength(3)
+    }
     const errors = Object.entries(responses).filter(([status]) => status !== '200')
     expect(errors.length).toBeGreaterThanOrEqual(6)
     const codes = errors.map(([status, response]) => {

@@ -10,7 +10,7 @@ import { type ValidationReport } from '../../validate/index.js'
 import { sendJsonl } from '../jsonl-reply.js'
 import { datasetNotFound, resolveSource } from '../resolve-source.js'
 import { AMBIGUOUS_DESCRIPTION, ErrorWithReportSchema, errorExample, errorResponse } from '../schemas/error-response.js'
-import { DatasetParamsSchema, EXPORT_SUCCESS_EXAMPLE, ExportQuerySchema, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
+import { DatasetParamsSchema, EXPORT_SUCCESS_EXAMPLE, ExportQuerySchema, PREFERENCE_LINE_EXAMPLES, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
 import { ProjectProblemSchema } from '../schemas/project-problem.js'
 
 /** Options of the datasets routes. */
@@ -102,7 +102,16 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
                 'HTTP/1.1 only: an HTTP/1.0 answer has no chunked framing and no trailers, and ends when the connection closes.'
             })
           },
-          content: { 'application/jsonl': { schema: Type.String({ description: 'JSONL' }), example: EXPORT_SUCCESS_EXAMPLE } }
+          content: {
+            'application/jsonl': {
+              schema: Type.String({ description: 'JSONL' }),
+              // The mounted example's first line, then one line per preference format (the preference request example's first).
+              examples: {
+                openai_chat_json_schema_jsonl: { summary: 'The mounted example project (openai_chat_json_schema_jsonl)', value: EXPORT_SUCCESS_EXAMPLE },
+                ...Object.fromEntries(Object.entries(PREFERENCE_LINE_EXAMPLES).map(([format, line]) => [format, { summary: `A preference pair (${format})`, value: line }]))
+              }
+            }
+          }
         },
         400: errorResponse('Invalid request: schema violation, malformed JSON, JSON nested deeper than 1000 levels, or a dataset id mismatch.',
           errorExample(400, 'Bad Request', 'KEX_VALIDATION_FAILED', `body/format must be one of: ${options.formats.join(', ')}; did you mean openai_chat_jsonl?`)),

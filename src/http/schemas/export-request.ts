@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { PROVIDER_PROFILES } from '../../validate/index.js'
-import { DATA_STRATEGIES, PAIR_BY, type DatasetFormat, type FormatAlias } from '../../format/index.js'
+import { DATA_STRATEGIES, PAIR_BY, type DatasetFormat, type FormatAlias, type PreferenceFormat } from '../../format/index.js'
 import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from '../../source/kiln/index.js'
 
 /** The longest dataset id accepted (also the router's limit on a path parameter). */
@@ -67,6 +67,36 @@ export const INLINE_EXAMPLE = {
 export const EXPORT_SUCCESS_EXAMPLE =
   '{"messages": [{"role": "system", "content": "Write a one-line joke about the topic."}, {"role": "user", "content": "bakery"}, {"role": "user", "content": "Brainstorm three angles first."}, {"role": "assistant", "content": "Bread puns: rise, knead, loaf. \'Kneaded\' = \'needed\'."}, {"role": "user", "content": "Considering the above, return a final result."}, {"role": "assistant", "content": "{\\"setup\\": \\"Why did the baker go to therapy?\\", \\"punchline\\": \\"He kneaded it.\\"}"}]}\n'
 
+/** Swagger UI's third example: preference pairs from a repair and two rated runs of one input (pair_by rating). */
+export const PREFERENCE_EXAMPLE = {
+  split_name: 'train',
+  format: 'openai_preference_jsonl',
+  pair_by: 'rating',
+  system_message: 'Reply briefly and kindly.',
+  dataset_split: { id: '150621256807', name: 'Support replies v1', split_contents: { train: ['373095127898', '238949364214', '118224402951'] } },
+  task_runs: [
+    {
+      id: '373095127898',
+      input: 'Où est ma commande ?',
+      output: { output: 'Elle arrive.' },
+      repaired_output: { output: 'Bonjour ! Votre commande arrive demain.' }
+    },
+    { id: '238949364214', input: 'Can I pay later?', output: { output: 'Yes, within 30 days.', rating: { type: 'five_star', value: 5 } } },
+    { id: '118224402951', input: 'Can I pay later?', output: { output: 'No.', rating: { type: 'five_star', value: 2 } } }
+  ]
+}
+
+/** The first line of PREFERENCE_EXAMPLE's export in each preference format (a test checks each): the 200 examples. */
+export const PREFERENCE_LINE_EXAMPLES = {
+  openai_preference_jsonl: '{"input": {"messages": [{"role": "system", "content": "Reply briefly and kindly."}, {"role": "user", "content": "Où est ma commande ?"}]}, ' +
+    '"preferred_output": [{"role": "assistant", "content": "Bonjour ! Votre commande arrive demain."}], "non_preferred_output": [{"role": "assistant", "content": "Elle arrive."}]}\n',
+  huggingface_preference_jsonl: '{"prompt": [{"role": "system", "content": "Reply briefly and kindly."}, {"role": "user", "content": "Où est ma commande ?"}], ' +
+    '"chosen": [{"role": "assistant", "content": "Bonjour ! Votre commande arrive demain."}], "rejected": [{"role": "assistant", "content": "Elle arrive."}]}\n',
+  vertex_gemini_preference: '{"system_instruction": {"parts": [{"text": "Reply briefly and kindly."}]}, "contents": [{"role": "user", "parts": [{"text": "Où est ma commande ?"}]}], ' +
+    '"completions": [{"score": 1, "completion": {"role": "model", "parts": [{"text": "Bonjour ! Votre commande arrive demain."}]}}, ' +
+    '{"score": 0, "completion": {"role": "model", "parts": [{"text": "Elle arrive."}]}}]}\n'
+} as const satisfies Record<PreferenceFormat, string>
+
 /** An OpenAI function (tool) definition, sent with each example of the formats that carry tools. */
 const ToolDefinitionSchema = Type.Object({
   type: Type.Optional(Type.Literal('function')),
@@ -108,10 +138,10 @@ export function exportRequestProperties (formats: readonly FormatName[]) {
       description: 'Function definitions for every line of the OpenAI formats ("tools") and Vertex ("functionDeclarations"); the HF formats carry none. ' +
         'Without it each line gets the tools of its run\'s run config, as Kiln does (Kiln\'s built-in tools are resolved; any other tool id is a 422 asking for this field). [] writes none.'
     })),
+    // No schema `default`: ajv would fill it in, and pair_by is refused with the SFT formats.
     pair_by: Type.Optional(Type.Enum(PAIR_BY, {
       type: 'string',
-      default: 'repair',
-      description: 'Preference formats only (openai_preference_jsonl, huggingface_preference_jsonl, vertex_gemini_preference; a 400 with any other). ' +
+      description: 'Default: repair. Preference formats only (openai_preference_jsonl, huggingface_preference_jsonl, vertex_gemini_preference; a 400 with any other). ' +
         'repair: each run whose repaired_output differs from its output gives one pair (repaired preferred), at the run\'s place in split order. ' +
         'rating: those pairs, plus one per input text: among runs with the same input and a comparable rating (five_star, pass_fail, pass_fail_critical ' +
         'in range; custom never), normalised as Kiln does, the highest-rated run\'s final answer (its repaired output if any) is preferred over the ' +
@@ -136,7 +166,8 @@ export function exportRequestSchema (formats: readonly FormatName[]) {
     // Named examples (Swagger UI's drop-down shows the names), not example1/example2.
     'x-examples': {
       mounted_example_project: { summary: 'Mounted: the example project\'s train split (Jokes v1), with chain of thought', value: MOUNTED_EXAMPLE },
-      inline_support_replies: { summary: 'Inline: two support replies sent in the body', value: INLINE_EXAMPLE }
+      inline_support_replies: { summary: 'Inline: two support replies sent in the body', value: INLINE_EXAMPLE },
+      inline_preference_pairs: { summary: 'Inline: preference (DPO) pairs from a repair and two rated runs (pair_by rating)', value: PREFERENCE_EXAMPLE }
     }
   })
 }
