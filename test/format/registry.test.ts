@@ -2,14 +2,17 @@ import { describe, expect, it } from 'vitest'
 import { DATASET_FORMATS, DATA_STRATEGIES, FORMATS, isDatasetFormat } from '../../src/format/index.js'
 
 describe('DATASET_FORMATS', () => {
-  it('lists the six seed formats in Kiln\'s DatasetFormat order', () => {
+  it('lists the six seed formats in Kiln\'s DatasetFormat order, then the preference formats', () => {
     expect(DATASET_FORMATS).toEqual([
       'openai_chat_jsonl',
       'openai_chat_json_schema_jsonl',
       'openai_chat_toolcall_jsonl',
       'huggingface_chat_template_jsonl',
       'huggingface_chat_template_toolcall_jsonl',
-      'vertex_gemini_1_5'
+      'vertex_gemini_1_5',
+      'openai_preference_jsonl',
+      'huggingface_preference_jsonl',
+      'vertex_gemini_preference'
     ])
   })
 

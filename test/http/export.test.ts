@@ -108,7 +108,7 @@ describe('export errors', () => {
     const badFormat = await postJson(client, PATH, inlineBody([kilnRun('1')], { format: 'jsonl' }))
     expect((badFormat.json() as { message: string }).message).toBe(
       'body/format must be one of: openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, ' +
-      'huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5, vertex_gemini')
+      'huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5, openai_preference_jsonl, huggingface_preference_jsonl, vertex_gemini_preference, vertex_gemini')
   })
 
   it('checks the Kiln fields the formatter reads, with readable paths', async () => {
@@ -224,14 +224,16 @@ describe('export errors', () => {
 })
 
 describe('GET /formats and /health', () => {
-  it('lists the six formats with the strategies each accepts', async () => {
+  it('lists the formats with the strategies each accepts and their kind', async () => {
     const { client } = await startServer()
     const response = await client.request({ method: 'GET', path: '/formats' })
-    const body = await response.body.json() as { formats: Array<{ name: string, data_strategies: string[], parses_output: boolean }> }
+    const body = await response.body.json() as { formats: Array<{ name: string, data_strategies: string[], parses_output: boolean, kind: string }> }
     expect(body.formats.map((f) => f.name)).toEqual([
       'openai_chat_jsonl', 'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl',
-      'huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl', 'vertex_gemini_1_5', 'vertex_gemini'])
-    // Every format takes every strategy, as in Kiln today: what Kiln refuses, it refuses per run.
+      'huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl', 'vertex_gemini_1_5',
+      'openai_preference_jsonl', 'huggingface_preference_jsonl', 'vertex_gemini_preference', 'vertex_gemini'])
+    // Every SFT format takes every strategy, as in Kiln today: what Kiln refuses, it refuses per run.
+    // A preference pair has one assistant message each side: final_only only.
     const all = 'final_only,final_and_intermediate,final_and_intermediate_r1_compatible,two_message_cot'
     expect(Object.fromEntries(body.formats.map((f) => [f.name, f.data_strategies.join()]))).toEqual({
       openai_chat_jsonl: all,
@@ -240,8 +242,13 @@ describe('GET /formats and /health', () => {
       huggingface_chat_template_jsonl: all,
       huggingface_chat_template_toolcall_jsonl: all,
       vertex_gemini_1_5: all,
+      openai_preference_jsonl: 'final_only',
+      huggingface_preference_jsonl: 'final_only',
+      vertex_gemini_preference: 'final_only',
       vertex_gemini: all
     })
+    expect(body.formats.filter((f) => f.kind === 'preference').map((f) => f.name)).toEqual([
+      'openai_preference_jsonl', 'huggingface_preference_jsonl', 'vertex_gemini_preference'])
     expect(body.formats.find((f) => f.name === 'vertex_gemini')).toMatchObject({ alias_of: 'vertex_gemini_1_5' })
     expect(body.formats.filter((f) => f.parses_output).map((f) => f.name)).toEqual([
       'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl', 'huggingface_chat_template_toolcall_jsonl'])
