@@ -265,11 +265,27 @@ export async function validateDataset (source: DatasetSource, params: Validation
       for (const lookup of batch) {
         line++
         if (preference) {
-          // The run checks are the plan's; here only the data warnings, and why a run is skipped.
-          if (lookup.status === 'found') {
-            const reason = planner.skipReason(line - 1, lookup.run)
-            if (reason != null) problems.add(lookup.id, line, 'warning', 'NO_PREFERENCE_PAIR', reason)
+          // The run checks are the plan's; here the data warnings, and why a run is skipped.
+          const runId = lookup.id
+          const firstLine = firstLineOf.get(runId)
+          if (firstLine !== undefined) {
+            problems.add(runId, line, 'warning', 'DUPLICATE_RUN_ID', `Run ${runId} is listed again (first at place ${firstLine}): a repair pair it makes is written again`)
+          } else {
+            firstLineOf.set(runId, line)
+            const elsewhere = (otherSplits.get(runId) ?? []).filter((other) => other !== name)
+            if (elsewhere.length > 0) {
+              problems.add(runId, line, 'warning', 'RUN_IN_SEVERAL_SPLITS',
+                `Run ${runId} is also in split ${elsewhere.join(', ')}: the same example in two splits leaks between training and evaluation`)
+            }
           }
+          if (lookup.status === 'found') {
+            const { run } = lookup
+            if (firstLine === undefined) hiddenByKiln(run, runId, line, problems, parentIds)
+            if (isBlank(run.input)) problems.add(runId, line, 'warning', 'EMPTY_INPUT', `Run ${runId} has an empty input`)
+            const reason = planner.skipReason(line - 1, run)
+            if (reason != null) problems.add(runId, line, 'warning', 'NO_PREFERENCE_PAIR', reason)
+          }
+          await budget.pause()
           continue
         }
         const runId = lookup.id

@@ -161,3 +161,19 @@ describe('validating preference exports', () => {
     ]))
   })
 })
+
+describe('validating preference exports: data warnings', () => {
+  it('keeps the run warnings that still apply: a run listed again, in two splits, with an empty input', async () => {
+    const { client } = await startServer()
+    const runs = [kilnRun('1', { repaired: 'better' }), kilnRun('2', { input: ' ', repaired: 'fixed' })]
+    const response = await postJson(client, `/datasets/${ID}/validate`, inlineBody(runs, {
+      format: 'openai_preference_jsonl', split_name: 'train', dataset_split: kilnSplit(ID, { train: ['1', '2', '1'], test: ['2'] })
+    }))
+    const report = response.json() as ValidationReport
+    const train = report.splits[0]
+    expect(train).toMatchObject({ name: 'train', line_count: 3, exportable: true })
+    expect(train?.problems.filter((p) => p.severity === 'warning').map((p) => `${p.code} ${p.run_id ?? '-'} ${p.line ?? '-'}`)).toEqual([
+      'RUN_IN_SEVERAL_SPLITS 2 2', 'EMPTY_INPUT 2 2', 'DUPLICATE_RUN_ID 1 3'
+    ])
+  })
+})
