@@ -24,8 +24,10 @@ import { ToolSetCheck, checkRun, missingRunsMessage, type RunProblem } from './r
  * of the input group it opens. Which runs pair: src/format/preference-pairs.ts.
  */
 
+/* The SFT export's limits (prepare-export.ts): problems kept, run ids named, characters per message. */
 const MAX_PROBLEMS = 100
 const MAX_RUN_IDS = 1000
+const MAX_PROBLEM_MESSAGE = 1000
 
 /** The message of a split that makes no pair, saying how to get some. */
 export function noPairsMessage (splitName: string, runs: number, pairBy: string): string {
@@ -85,7 +87,10 @@ export async function planPreferenceExport (
   let first: RunProblem | undefined
   const note = (problem: RunProblem): void => {
     first ??= problem
-    if (problems.length < MAX_PROBLEMS) problems.push(problem)
+    if (problems.length < MAX_PROBLEMS) {
+      const { message } = problem
+      problems.push(message.length <= MAX_PROBLEM_MESSAGE ? problem : { ...problem, message: `${message.slice(0, MAX_PROBLEM_MESSAGE)}…` })
+    }
     if (badIds.size < MAX_RUN_IDS) badIds.add(problem.runId)
     if (problem.code === 'TASK_RUN_NOT_FOUND') missingIds.push(problem.runId)
   }
@@ -121,7 +126,8 @@ export async function planPreferenceExport (
     }
   }
   signal?.throwIfAborted()
-  // Rating pairs are known once every run was read: check their lines now, in line order.
+  // Rating pairs are known once every run was read: check their lines now, in line order (only when
+  // the runs passed: a refused export is refused anyway, and its runs are not read a second time).
   if (first === undefined) {
     for (const pair of [...planner.ratingPairs().entries()].sort(([a], [b]) => a - b).map(([, pair]) => pair)) {
       const problem = tryPair(ratingPairOf(...await readPair(source, pair, signal)))
