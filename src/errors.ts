@@ -69,6 +69,7 @@ export class ValidationReportErrorsError extends ValidationReportErrorsBase {
  */
 export const DATA_ERRORS: { readonly [C in FormatErrorCode]: { readonly statusCode: 400 | 404 | 422, readonly code: `KEX_${C}` } } = {
   STRATEGY_NOT_SUPPORTED: { statusCode: 400, code: 'KEX_STRATEGY_NOT_SUPPORTED' },
+  PAIR_BY_NOT_SUPPORTED: { statusCode: 400, code: 'KEX_PAIR_BY_NOT_SUPPORTED' },
   SPLIT_NOT_FOUND: { statusCode: 404, code: 'KEX_SPLIT_NOT_FOUND' },
   TASK_RUN_NOT_FOUND: { statusCode: 422, code: 'KEX_TASK_RUN_NOT_FOUND' },
   TASK_RUN_INVALID: { statusCode: 422, code: 'KEX_TASK_RUN_INVALID' },
@@ -84,7 +85,8 @@ export const DATA_ERRORS: { readonly [C in FormatErrorCode]: { readonly statusCo
   OUTPUT_NOT_OBJECT: { statusCode: 422, code: 'KEX_OUTPUT_NOT_OBJECT' },
   OUTPUT_NOT_FINITE: { statusCode: 422, code: 'KEX_OUTPUT_NOT_FINITE' },
   OUTPUT_NOT_SUPPORTED: { statusCode: 422, code: 'KEX_OUTPUT_NOT_SUPPORTED' },
-  UNENCODABLE_TEXT: { statusCode: 422, code: 'KEX_UNENCODABLE_TEXT' }
+  UNENCODABLE_TEXT: { statusCode: 422, code: 'KEX_UNENCODABLE_TEXT' },
+  NO_PREFERENCE_PAIRS: { statusCode: 422, code: 'KEX_NO_PREFERENCE_PAIRS' }
 }
 
 /**

@@ -45,7 +45,7 @@ describe('the OpenAPI document', () => {
     const operation = doc.paths['/datasets/{id}/export']?.post
     const id = operation?.parameters.find((parameter) => parameter.in === 'path')?.example
     const examples = Object.values(operation?.requestBody.content['application/json'].examples ?? {})
-    expect(examples).toHaveLength(4)
+    expect(examples).toHaveLength(5)
     const { client } = await startServer({}, { catalog: new KilnProjects(EXAMPLE_PROJECT_DIR) })
     for (const example of examples) {
       const response = await postJson(client, `/datasets/${String(id)}/export`, example.value)

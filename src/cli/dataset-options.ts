@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { DATA_STRATEGIES, FORMAT_NAMES, resolveFormat, type DataStrategy, type DatasetFormat } from '../format/index.js'
+import { DATA_STRATEGIES, FORMAT_NAMES, PAIR_BY, resolveFormat, type DataStrategy, type DatasetFormat, type PairBy } from '../format/index.js'
 import { PROJECT_PROBLEMS } from '../errors.js'
 import { ProjectProblemError, openCatalog, type DatasetSource } from '../source/index.js'
 import { existingFolder, required } from './args.js'
@@ -16,7 +16,8 @@ export const DATASET_OPTIONS = {
   'system-message-file': { type: 'string' },
   'thinking-instructions': { type: 'string' },
   'no-tool-calls': { type: 'boolean' },
-  tools: { type: 'string' }
+  tools: { type: 'string' },
+  'pair-by': { type: 'string' }
 } as const
 
 /** Parsed values of DATASET_OPTIONS. */
@@ -30,6 +31,7 @@ export interface DatasetOptionValues {
   readonly 'thinking-instructions'?: string
   readonly 'no-tool-calls'?: boolean
   readonly tools?: string
+  readonly 'pair-by'?: string
 }
 
 /** A checked dataset request of the CLI. */
@@ -48,6 +50,8 @@ export interface DatasetRequest {
   readonly includeToolCalls: boolean
   /** Definitions from --tools FILE, for every line; null: each run's run config decides. */
   readonly tools: readonly unknown[] | null
+  /** --pair-by (preference formats); undefined when not given. */
+  readonly pairBy: PairBy | undefined
 }
 
 /** The system message from a file: strict UTF-8, one final newline (`\n` or `\r\n`) dropped. */
@@ -79,6 +83,10 @@ export async function datasetRequest (command: string, values: DatasetOptionValu
   if (!(DATA_STRATEGIES as readonly string[]).includes(strategy)) {
     throw new UsageError(`--strategy must be one of: ${DATA_STRATEGIES.join(', ')} (got '${strategy}')`, command)
   }
+  const pairBy = values['pair-by']
+  if (pairBy !== undefined && !(PAIR_BY as readonly string[]).includes(pairBy)) {
+    throw new UsageError(`--pair-by must be one of: ${PAIR_BY.join(', ')} (got '${pairBy}')`, command)
+  }
   if (values['system-message'] !== undefined && values['system-message-file'] !== undefined) {
     throw new UsageError('give either --system-message or --system-message-file, not both', command)
   }
@@ -94,7 +102,8 @@ export async function datasetRequest (command: string, values: DatasetOptionValu
     systemMessage,
     thinkingInstructions: values['thinking-instructions'] ?? null,
     includeToolCalls: values['no-tool-calls'] !== true,
-    tools: values.tools === undefined ? null : await readToolsFile(values.tools, command)
+    tools: values.tools === undefined ? null : await readToolsFile(values.tools, command),
+    pairBy: pairBy as PairBy | undefined
   }
 }
 

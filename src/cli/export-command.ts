@@ -70,6 +70,9 @@ export async function exportCommand (args: string[], io: CliIo): Promise<number>
     throw err
   }
 
+  if (prepared.skippedRuns !== undefined && prepared.skippedRuns > 0) {
+    say(io, `${prepared.skippedRuns} run${prepared.skippedRuns === 1 ? '' : 's'} skipped: no preference pair (kiln-export validate lists them)`)
+  }
   try {
     if (output === undefined) {
       await writeToStream(io.stdout, prepared.chunks)

@@ -48,6 +48,9 @@ Options:
                                 (needed with bedrock_conversation_jsonl when traces have tool calls)
   --tools FILE                  OpenAI tool definitions (a JSON array) for every line, instead of
                                 each run's run-config tools
+  --pair-by RULE                Preference formats only: repair (default: a run's repaired output
+                                over its output) or rating (also the highest- over the lowest-rated
+                                run of each input); runs in no pair are skipped and counted
   -o, --output FILE             Write FILE instead of stdout: a temp file in the same folder, renamed
                                 over FILE once the whole export is written (never a partial file)
   -h, --help                    Show this help
@@ -100,6 +103,7 @@ Options:
   --thinking-instructions TEXT  thinking instructions
   --no-tool-calls               leave each run's trace out of its line
   --tools FILE                  OpenAI tool definitions (JSON array) for every line
+  --pair-by RULE                preference formats: repair (default) or rating
   --profile NAME                provider profile: ${PROVIDER_PROFILES.join(', ')}
                                 (default: the format's; openai is closing)
   --model NAME                  a model of the profile (prices and limits)

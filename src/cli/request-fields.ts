@@ -13,6 +13,7 @@ export function requestFields<Split extends string | undefined> (request: Datase
     system_message: systemMessage,
     thinking_instructions: request.thinkingInstructions,
     include_tool_calls: request.includeToolCalls,
-    tools: request.tools
+    tools: request.tools,
+    ...(request.pairBy === undefined ? {} : { pair_by: request.pairBy })
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { parse as parseContentDisposition } from 'content-disposition'
 import type { Dispatcher } from 'undici'
 import { countLines } from '../jsonl/count-lines.js'
-import { LINE_COUNT_HEADER, LINES_TRAILER, SHA256_TRAILER } from '../jsonl/trailers.js'
+import { LINE_COUNT_HEADER, LINES_TRAILER, SHA256_TRAILER, SKIPPED_RUN_COUNT_HEADER } from '../jsonl/trailers.js'
 import { ExportIntegrityError } from './errors.js'
 import { header } from './headers.js'
 import type { ExportDownload, ExportSummary } from './types.js'
@@ -41,6 +41,8 @@ export function download (response: Dispatcher.ResponseData): ExportDownload {
   }
   const announced = header(response.headers, LINE_COUNT_HEADER)
   const announcedLines = announced !== undefined && /^\d+$/.test(announced) ? Number(announced) : undefined
+  const skipped = header(response.headers, SKIPPED_RUN_COUNT_HEADER)
+  const skippedRuns = skipped !== undefined && /^\d+$/.test(skipped) ? Number(skipped) : undefined
   let summary: ExportSummary | undefined
   let consumed = false
 
@@ -93,6 +95,7 @@ export function download (response: Dispatcher.ResponseData): ExportDownload {
   return {
     fileName,
     announcedLines,
+    skippedRuns,
     requestId: header(response.headers, 'x-request-id'),
     chunks,
     lines: () => splitLines(chunks),

@@ -93,6 +93,8 @@ export interface ExportDownload {
   readonly fileName: string | undefined
   /** The number of lines the server announced (X-Export-Line-Count). */
   readonly announcedLines: number | undefined
+  /** Preference formats: the runs that make no pair, from X-Export-Skipped-Run-Count (undefined for the others). */
+  readonly skippedRuns: number | undefined
   readonly requestId: string | undefined
   /**
    * The raw body. Iterate it once; at its end the line count and SHA-256 are checked against the

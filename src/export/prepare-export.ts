@@ -3,13 +3,17 @@ import {
   splitNotFoundError,
   createLineChecker,
   createLineFormatter,
+  checkExportOptions,
   exportFileName,
+  isPreferenceFormat,
+  type PairBy,
   type DataStrategy,
   type DatasetFormat,
   type FormatErrorCode
 } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
 import { LineEncoder } from './line-encoder.js'
+import { preparePreferenceExport } from './prepare-preference.js'
 import { Spool, type SpoolOptions } from './spool.js'
 import { ToolSetCheck, checkRun, missingRunsMessage, type RunProblem } from './run-check.js'
 
@@ -26,6 +30,8 @@ export interface ExportParams {
   readonly thinkingInstructions: string | null
   readonly includeToolCalls?: boolean
   readonly tools?: readonly unknown[] | null
+  /** Preference formats: how runs are paired (default `repair`); refused with the other formats. */
+  readonly pairBy?: PairBy
 }
 
 /** Tuning knobs; the defaults suit the service. */
@@ -49,6 +55,8 @@ export type ExportTuning = Pick<PrepareOptions, 'bufferBytes' | 'chunkBytes' | '
 export interface PreparedExport {
   readonly fileName: string
   readonly lineCount: number
+  /** Preference formats: the runs that make no pair (X-Export-Skipped-Run-Count); undefined for the others. */
+  readonly skippedRuns?: number
   /** The UTF-8 JSONL body in chunks of whole lines, produced on demand (backpressure-friendly). */
   readonly chunks: AsyncIterable<Buffer>
 }
@@ -97,6 +105,12 @@ export async function prepareExport (
     throw splitNotFoundError(split, params.splitName)
   }
   const ids = split.split_contents[params.splitName] ?? []
+  checkExportOptions(params)
+  const { format } = params
+  if (isPreferenceFormat(format)) {
+    const fileName = exportFileName(split.name, params.splitName, params.formatName ?? format, params.dataStrategy, params.pairBy)
+    return preparePreferenceExport(source, { ...params, format }, ids, fileName, options)
+  }
   // Small exports are formatted once; larger ones are formatted again while streaming, so the
   // memory an export holds stays small even with several running at once.
   const bufferBytes = options.bufferBytes ?? 1024 * 1024

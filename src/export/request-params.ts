@@ -1,4 +1,4 @@
-import { resolveFormat, type DataStrategy } from '../format/index.js'
+import { resolveFormat, type DataStrategy, type PairBy } from '../format/index.js'
 import { type ValidationParams } from '../validate/index.js'
 import { type ExportParams } from './prepare-export.js'
 
@@ -17,6 +17,8 @@ export interface ExportRequestFields {
   readonly thinking_instructions?: string | null
   readonly include_tool_calls?: boolean
   readonly tools?: readonly unknown[] | null
+  /** Preference formats only; left out, the export pairs by `repair`. */
+  readonly pair_by?: PairBy
 }
 
 /** The export (or validation, without a split) parameters of a request, with the API's defaults. */
@@ -32,6 +34,8 @@ export function exportParams (fields: ExportRequestFields): ValidationParams & P
     systemMessage: fields.system_message,
     thinkingInstructions: fields.thinking_instructions ?? null,
     includeToolCalls: fields.include_tool_calls ?? true,
-    tools: fields.tools ?? null
+    tools: fields.tools ?? null,
+    // Kept undefined when not sent: sent with a format that writes no pairs, it is refused.
+    ...(fields.pair_by === undefined ? {} : { pairBy: fields.pair_by })
   }
 }

@@ -1,7 +1,7 @@
 import { FormatError } from './errors.js'
 import { type PyDumpable } from './python-json.js'
 import { TEXT_STRATEGIES } from './strategies.js'
-import { type FormatGenerator, type TrainingChat } from './types.js'
+import { type SftFormatGenerator, type TrainingChat } from './types.js'
 
 /*
  * Amazon Bedrock's conversation format for Amazon Nova fine-tuning (not a Kiln format):
@@ -49,7 +49,8 @@ function bedrockMessages (chat: TrainingChat): PyDumpable[] {
 }
 
 /** `bedrock_conversation_jsonl`: Amazon Bedrock conversation records for Amazon Nova fine-tuning; the output is not parsed. */
-export const bedrockConversation: FormatGenerator = {
+export const bedrockConversation: SftFormatGenerator = {
+  kind: 'sft',
   description: 'Amazon Bedrock (Nova) fine-tuning: {"schemaVersion": "bedrock-conversation-2024", "system": [{"text": ...}], "messages": [...]}, user/assistant turns alternating.',
   parsesOutput: false,
   strategies: TEXT_STRATEGIES,

@@ -2,6 +2,8 @@
 export type FormatErrorCode =
   /* Refused for the whole request, before any run is read. */
   | 'STRATEGY_NOT_SUPPORTED'
+  /* pair_by sent with a format that writes no preference pairs. */
+  | 'PAIR_BY_NOT_SUPPORTED'
   | 'SPLIT_NOT_FOUND'
   | 'TASK_RUN_NOT_FOUND'
   | 'TASK_RUN_INVALID'
@@ -19,6 +21,8 @@ export type FormatErrorCode =
   | 'OUTPUT_NOT_FINITE'
   | 'OUTPUT_NOT_SUPPORTED'
   | 'UNENCODABLE_TEXT'
+  /* A preference export whose split makes no pair at all. */
+  | 'NO_PREFERENCE_PAIRS'
 
 /** An error the formatter raises for data Kiln would reject (or that we reject on purpose). */
 export class FormatError extends Error {

@@ -1,9 +1,10 @@
 import { chatMessages, message } from './chat-messages.js'
 import { TEXT_STRATEGIES } from './strategies.js'
-import { type FormatGenerator } from './types.js'
+import { type SftFormatGenerator } from './types.js'
 
 /** `huggingface_chat_template_jsonl`: the OpenAI chat messages under `"conversations"`. */
-export const huggingfaceChatTemplate: FormatGenerator = {
+export const huggingfaceChatTemplate: SftFormatGenerator = {
+  kind: 'sft',
   description: 'Hugging Face chat template: {"conversations": [...]}, final output as plain text.',
   parsesOutput: false,
   strategies: TEXT_STRATEGIES,

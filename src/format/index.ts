@@ -19,7 +19,22 @@ export {
   trainingChatFromData,
   type TrainingChatOptions
 } from './training-chat.js'
-export { DATASET_FORMATS, FORMATS, FORMAT_ALIASES, FORMAT_NAMES, isDatasetFormat, resolveFormat, type DatasetFormat, type FormatAlias } from './registry.js'
+export { DATASET_FORMATS, FORMATS, FORMAT_ALIASES, FORMAT_NAMES, isDatasetFormat, isPreferenceFormat, resolveFormat, type DatasetFormat, type FormatAlias, type PreferenceFormat } from './registry.js'
+export {
+  PAIR_BY,
+  PairPlanner,
+  createPairFormatter,
+  finalAnswer,
+  makesRepairPair,
+  normalizedRating,
+  ratingPairOf,
+  repairPair,
+  repairPairOf,
+  type PairBy,
+  type PairLineOptions,
+  type PairSource,
+  type RatingPair
+} from './preference-pairs.js'
 export {
   PROVIDER_PROFILES,
   type ChatMessage,
@@ -28,6 +43,9 @@ export {
   type ProviderProfileName,
   type RunIdList,
   type FormatGenerator,
+  type PreferenceFormatGenerator,
+  type PreferencePair,
+  type SftFormatGenerator,
   type TaskRunData,
   type TraceMessage,
   type TrainingChat,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { FormatError } from './errors.js'
 import { PythonJsonValueError, UnencodableStringError, checkPythonJsonDumpable, dumpPythonJson, type PyDumpable } from './python-json.js'
+import { type PairBy } from './preference-pairs.js'
 import { DATASET_FORMATS, FORMATS, type DatasetFormat } from './registry.js'
 import { buildTrainingChat, type TrainingChatOptions } from './training-chat.js'
 import { STRATEGIES, isDataStrategy } from './strategies.js'
@@ -9,6 +10,8 @@ import { type GenerateContext, type TaskRunData } from './types.js'
 /** Everything that decides how runs become lines. */
 export interface LineFormatterOptions extends TrainingChatOptions {
   readonly format: DatasetFormat
+  /** How a preference format pairs runs; sent with any other format it is refused. */
+  readonly pairBy?: PairBy
   /** Defaults to Kiln's `uuid4().hex[:9]`; tests inject a fixed one. */
   readonly randomToolCallId?: () => string
 }
@@ -24,8 +27,12 @@ export function kilnToolCallId (): string {
  * support. Everything Kiln refuses is checked per run, in Kiln's order (spec 10.6), so an empty
  * split is an empty file for every strategy, as in Kiln.
  */
-export function checkExportOptions (options: LineFormatterOptions): void {
+export function checkExportOptions (options: Pick<LineFormatterOptions, 'format' | 'dataStrategy' | 'pairBy'>): void {
   const { format, dataStrategy } = options
+  if (options.pairBy !== undefined && FORMATS[format].kind !== 'preference') {
+    throw new FormatError('PAIR_BY_NOT_SUPPORTED',
+      `pair_by is for the preference formats (${DATASET_FORMATS.filter((name) => FORMATS[name].kind === 'preference').join(', ')}); format ${format} writes one example per run: leave pair_by out`)
+  }
   if (!FORMATS[format].strategies.includes(dataStrategy)) {
     // Say both ways out: another strategy for this format, or a format that takes this strategy.
     const takers = DATASET_FORMATS.filter((name) => FORMATS[name].strategies.includes(dataStrategy))
@@ -59,6 +66,8 @@ export function createLineChecker (options: LineFormatterOptions): (run: TaskRun
 function lineFunction (options: LineFormatterOptions, finish: (value: PyDumpable) => string): (run: TaskRunData) => string {
   checkExportOptions(options)
   const generator = FORMATS[options.format]
+  // A pair needs two answers: preference lines are written by createPairFormatter (preference-pairs.ts).
+  if (generator.kind !== 'sft') throw new Error(`format ${options.format} writes preference pairs, not one line per run`)
   const context: GenerateContext = { randomToolCallId: options.randomToolCallId ?? kilnToolCallId }
   // Kiln resolves run-config tools for every format; ours skip it where the lines carry none.
   const chatOptions = { ...options, runTools: generator.carriesTools }
@@ -78,9 +87,12 @@ function lineFunction (options: LineFormatterOptions, finish: (value: PyDumpable
 
 /**
  * Kiln's download file name: `<dataset name> -- split-<split> -- format-<format> -- <cot|no-cot>.jsonl`
- * (a name that is no strategy gets `no-cot`, as in Kiln).
+ * (a name that is no strategy gets `no-cot`, as in Kiln). A preference export paired by rating adds
+ * ` -- pair_by-rating` before the extension, so the two pairings of a split never share a name;
+ * the default (repair) keeps Kiln's shape.
  */
-export function exportFileName (datasetName: string, splitName: string, format: string, dataStrategy: string): string {
+export function exportFileName (datasetName: string, splitName: string, format: string, dataStrategy: string, pairBy?: PairBy): string {
   const cot = isDataStrategy(dataStrategy) ? STRATEGIES[dataStrategy].fileNamePart : 'no-cot'
-  return `${datasetName} -- split-${splitName} -- format-${format} -- ${cot}.jsonl`
+  const pairing = pairBy === 'rating' ? ' -- pair_by-rating' : ''
+  return `${datasetName} -- split-${splitName} -- format-${format} -- ${cot}${pairing}.jsonl`
 }

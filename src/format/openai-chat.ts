@@ -1,9 +1,10 @@
 import { finalAssistantMessage, openaiLine } from './chat-messages.js'
 import { DATA_STRATEGIES } from './strategies.js'
-import { type FormatGenerator } from './types.js'
+import { type SftFormatGenerator } from './types.js'
 
 /** `openai_chat_jsonl`: `{"messages": [...]}` with the final output passed through verbatim (and any thinking in `reasoning_content`). */
-export const openaiChat: FormatGenerator = {
+export const openaiChat: SftFormatGenerator = {
+  kind: 'sft',
   description: 'OpenAI chat fine-tuning: {"messages": [...]}, final output as plain text.',
   parsesOutput: false,
   strategies: DATA_STRATEGIES,

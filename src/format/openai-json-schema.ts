@@ -2,13 +2,14 @@ import { finalAssistantMessage, openaiLine } from './chat-messages.js'
 import { parseAnswer, quoteOutput } from './parse-output.js'
 import { dumpPythonJson } from './python-json.js'
 import { DATA_STRATEGIES } from './strategies.js'
-import { type FormatGenerator } from './types.js'
+import { type SftFormatGenerator } from './types.js'
 
 /**
  * `openai_chat_json_schema_jsonl`: like OpenAI chat, but the final output is parsed and
  * re-serialised the Python way (whitespace normalised, key order kept, Python number spelling).
  */
-export const openaiJsonSchema: FormatGenerator = {
+export const openaiJsonSchema: SftFormatGenerator = {
+  kind: 'sft',
   description: 'OpenAI chat for structured tasks: the final output is re-serialised JSON text.',
   parsesOutput: true,
   strategies: DATA_STRATEGIES,

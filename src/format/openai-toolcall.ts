@@ -2,7 +2,7 @@ import { finalAssistantMessage, openaiLine } from './chat-messages.js'
 import { parseAnswer } from './parse-output.js'
 import { dumpPythonJson } from './python-json.js'
 import { DATA_STRATEGIES } from './strategies.js'
-import { type FormatGenerator } from './types.js'
+import { type SftFormatGenerator } from './types.js'
 
 /** Kiln's tool-call error text, typo ("in for") included: clients may match on it. */
 export const TOOL_CALL_INVALID_JSON = 'Invalid JSON in for tool call'
@@ -12,7 +12,8 @@ export const TOOL_CALL_INVALID_JSON = 'Invalid JSON in for tool call'
  * is the re-serialised output as a JSON string; `content` is null and the id is always `call_1`
  * (with the reasoning field, `reasoning_content` comes after `tool_calls`).
  */
-export const openaiToolcall: FormatGenerator = {
+export const openaiToolcall: SftFormatGenerator = {
+  kind: 'sft',
   description: 'OpenAI chat with the final answer as a task_response tool call (arguments as a JSON string).',
   parsesOutput: true,
   strategies: DATA_STRATEGIES,

@@ -4,6 +4,7 @@ import { huggingfaceToolcall } from './huggingface-toolcall.js'
 import { openaiChat } from './openai-chat.js'
 import { openaiJsonSchema } from './openai-json-schema.js'
 import { openaiToolcall } from './openai-toolcall.js'
+import { huggingfacePreference, openaiPreference, vertexGeminiPreference } from './preference-formats.js'
 import { type FormatGenerator } from './types.js'
 import { vertexGemini } from './vertex-gemini.js'
 
@@ -19,14 +20,25 @@ export const FORMATS = {
   huggingface_chat_template_jsonl: huggingfaceChatTemplate,
   huggingface_chat_template_toolcall_jsonl: huggingfaceToolcall,
   vertex_gemini_1_5: vertexGemini,
-  bedrock_conversation_jsonl: bedrockConversation
+  bedrock_conversation_jsonl: bedrockConversation,
+  openai_preference_jsonl: openaiPreference,
+  huggingface_preference_jsonl: huggingfacePreference,
+  vertex_gemini_preference: vertexGeminiPreference
 } as const satisfies Record<string, FormatGenerator>
 
 /** A format name accepted by the exporter. */
 export type DatasetFormat = keyof typeof FORMATS
 
-/** The format names, in Kiln's order. */
+/** The format names, in Kiln's order, then the preference formats. */
 export const DATASET_FORMATS = Object.keys(FORMATS) as DatasetFormat[]
+
+/** A format whose lines are preference pairs (its entry's `kind`). */
+export type PreferenceFormat = { [F in DatasetFormat]: typeof FORMATS[F] extends { kind: 'preference' } ? F : never }[DatasetFormat]
+
+/** True when `format` writes preference (DPO) pairs rather than one example per run. */
+export function isPreferenceFormat (format: DatasetFormat): format is PreferenceFormat {
+  return FORMATS[format].kind === 'preference'
+}
 
 /**
  * Later Kiln names of our formats. Kiln renamed `vertex_gemini_1_5` to `vertex_gemini` in April

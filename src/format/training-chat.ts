@@ -167,7 +167,7 @@ export function trainingChatFromData (data: TrainingData, toolMessages: readonly
 }
 
 /** The tool definitions of a run's lines: the request's, else (when asked) the run config's, else none. */
-function toolsOf (run: TaskRunData, options: TrainingChatOptions): readonly PyDumpable[] | null {
+export function toolsOf (run: TaskRunData, options: Pick<TrainingChatOptions, 'tools' | 'runTools'>): readonly PyDumpable[] | null {
   const definitions = options.tools ?? (options.runTools === true ? runToolDefinitions(run) : null)
   return definitions != null && definitions.length > 0 ? convertedTools(definitions) : null
 }

@@ -17,7 +17,16 @@ export type ProviderProfileName = typeof PROVIDER_PROFILES[number]
  * token count): `messages` (OpenAI), `conversations` (Hugging Face), `systemInstruction` +
  * `contents` (Vertex), `system` + `messages` with `{"text"}` blocks (Amazon Bedrock).
  */
-export type LineShape = 'openai_messages' | 'huggingface_conversations' | 'vertex_contents' | 'bedrock_messages'
+export type LineShape =
+  | 'openai_messages' | 'huggingface_conversations' | 'vertex_contents'
+  /** Preference lines: OpenAI DPO `input.messages` + `preferred_output` + `non_preferred_output`. */
+  | 'openai_preference'
+  /** TRL's conversational preference type: `prompt` + `chosen` + `rejected`. */
+  | 'huggingface_preference'
+  /** Vertex preference tuning: `system_instruction` + `contents` + `completions`. */
+  | 'vertex_preference'
+  /** Amazon Bedrock's conversation records: `system` + `messages` of content blocks. */
+  | 'bedrock_messages'
 
 /** The part of a Kiln run config the exporter reads: the tools a Kiln agent run could call. */
 export interface RunConfigData {
@@ -119,8 +128,8 @@ export interface TrainingChat {
   readonly tools: readonly PyDumpable[] | null
 }
 
-/** A provider format: a description for people and the function that shapes one example. */
-export interface FormatGenerator {
+/** What every format says about itself, SFT or preference. */
+interface FormatFacts {
   /** One line for `GET /formats` and the OpenAPI description. */
   readonly description: string
   /** True when the format parses the final output as JSON (and so can reject it). */
@@ -133,9 +142,35 @@ export interface FormatGenerator {
   readonly lineShape: LineShape
   /** The provider profile a validation checks these lines against when the request names none. */
   readonly defaultProfile: ProviderProfileName
+}
+
+/** A supervised fine-tuning format: one run, one example. */
+export interface SftFormatGenerator extends FormatFacts {
+  readonly kind: 'sft'
   /** Shapes one example into the object written as one JSONL line; may throw FormatError. */
   readonly generate: (chat: TrainingChat, context: GenerateContext) => PyDumpable
 }
+
+/** One preference (DPO) example, format-neutral: a prompt and two answers to it. */
+export interface PreferencePair {
+  readonly systemMessage: string
+  readonly input: string
+  /** The preferred answer as written: stored text, or re-serialised JSON for a structured task. */
+  readonly preferred: string
+  readonly nonPreferred: string
+  /** Tool definitions (request, else run config), for the formats that carry them. */
+  readonly tools: readonly PyDumpable[] | null
+}
+
+/** A preference (DPO) format: a pair of answers to one prompt per line (preference-pairs.ts makes the pairs). */
+export interface PreferenceFormatGenerator extends FormatFacts {
+  readonly kind: 'preference'
+  /** Shapes one pair into the object written as one JSONL line. */
+  readonly generate: (pair: PreferencePair) => PyDumpable
+}
+
+/** A provider format: SFT or preference, told apart by `kind` so the compiler keeps their generators apart. */
+export type FormatGenerator = SftFormatGenerator | PreferenceFormatGenerator
 
 /** Per-export services a generator may need, injected so the core stays pure and testable. */
 export interface GenerateContext {

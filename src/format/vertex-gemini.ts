@@ -1,7 +1,7 @@
 import { FormatError } from './errors.js'
 import { PyNumber, PythonJsonDecodeError, PythonJsonValueError, parsePythonJson, type PyDumpable, type PyValue } from './python-json.js'
 import { TEXT_STRATEGIES } from './strategies.js'
-import { type FormatGenerator, type TrainingChat } from './types.js'
+import { type SftFormatGenerator, type TrainingChat } from './types.js'
 
 type Json = PyDumpable
 type JsonRecord = { readonly [key: string]: Json }
@@ -121,7 +121,8 @@ function vertexContents (chat: TrainingChat): Json[] {
 }
 
 /** `vertex_gemini_1_5` (Kiln's later name: `vertex_gemini`): `systemInstruction` plus user/model `contents`; the output is not parsed. */
-export const vertexGemini: FormatGenerator = {
+export const vertexGemini: SftFormatGenerator = {
+  kind: 'sft',
   description: 'Vertex AI Gemini tuning: {"systemInstruction": ..., "contents": [...]} with user/model roles.',
   parsesOutput: false,
   strategies: TEXT_STRATEGIES,

@@ -5,7 +5,7 @@ import { create as contentDisposition } from 'content-disposition'
 import { type FastifyReply } from 'fastify'
 import { type PreparedExport } from '../export/prepare-export.js'
 import { countLines } from '../jsonl/count-lines.js'
-import { LINE_COUNT_HEADER, LINES_TRAILER, SHA256_TRAILER } from '../jsonl/trailers.js'
+import { LINE_COUNT_HEADER, LINES_TRAILER, SHA256_TRAILER, SKIPPED_RUNS_TRAILER, SKIPPED_RUN_COUNT_HEADER } from '../jsonl/trailers.js'
 
 /** The media type of every export (one JSON object per line). */
 export const JSONL_CONTENT_TYPE = 'application/jsonl; charset=utf-8'
@@ -14,7 +14,7 @@ export const JSONL_CONTENT_TYPE = 'application/jsonl; charset=utf-8'
  * Send a checked export as a chunked JSONL download. The body is pulled from the export's async
  * iterator only as fast as the socket drains (Readable.from + Fastify's pipe give backpressure).
  * The line count and SHA-256 of what was sent follow in HTTP trailers, so a careful client can
- * verify the file. A failure after the headers destroys the stream, and Fastify then cuts the
+ * verify the file (preference formats add the skipped-run count, as a header and a trailer). A failure after the headers destroys the stream, and Fastify then cuts the
  * connection without the final chunk: the client never sees a clean end of a truncated file.
  *
  * HTTP/1.0 has no chunked framing (RFC 9112 section 6.1), so no trailers: the body ends with the
@@ -46,11 +46,14 @@ export function sendJsonl (reply: FastifyReply, prepared: PreparedExport, progre
   // RFC 6266: an ASCII fallback `filename` plus `filename*` (UTF-8) when the name needs it.
   reply.header('content-disposition', contentDisposition(prepared.fileName, { type: 'attachment' }))
   reply.header(LINE_COUNT_HEADER, String(prepared.lineCount))
+  const { skippedRuns } = prepared
+  if (skippedRuns !== undefined) reply.header(SKIPPED_RUN_COUNT_HEADER, String(skippedRuns))
   if (closeDelimited) {
     reply.header('connection', 'close')
   } else {
     reply.trailer(LINES_TRAILER, async () => String(lines))
     reply.trailer(SHA256_TRAILER, async () => hash.digest('hex'))
+    if (skippedRuns !== undefined) reply.trailer(SKIPPED_RUNS_TRAILER, async () => String(skippedRuns))
     commaSeparateTrailerHeader(reply)
   }
   return reply.send(Readable.from(counted(), { objectMode: false, highWaterMark: 64 * 1024 }))
@@ -74,9 +77,10 @@ export function dropJsonlHeaders (reply: FastifyReply): void {
   }
   reply.removeTrailer(LINES_TRAILER)
   reply.removeTrailer(SHA256_TRAILER)
+  reply.removeTrailer(SKIPPED_RUNS_TRAILER)
 }
 
-const STREAM_HEADERS = ['content-disposition', LINE_COUNT_HEADER, 'trailer', 'transfer-encoding', 'content-encoding', 'content-length', 'vary']
+const STREAM_HEADERS = ['content-disposition', LINE_COUNT_HEADER, SKIPPED_RUN_COUNT_HEADER, 'trailer', 'transfer-encoding', 'content-encoding', 'content-length', 'vary']
 
 /**
  * Fastify 5 announces trailers as `Trailer: a b`; RFC 9110 (section 6.6.2) lists field names with

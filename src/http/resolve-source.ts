@@ -18,11 +18,16 @@ export async function resolveSource (id: string, body: InlineParts, resolver: Da
   if (body.dataset_split !== undefined || body.task_runs !== undefined || body.task !== undefined) {
     if (body.dataset_split === undefined || body.task_runs === undefined) throw new IncompleteInlineBodyError()
     if (body.dataset_split.id !== id) throw new DatasetIdMismatchError(body.dataset_split.id, id)
-    return inlineSource(body.dataset_split, body.task_runs)
+    return inlineSource(body.dataset_split, body.task_runs, hasOutputSchema(body.task))
   }
   const source = await resolver?.find(id)
   if (source === undefined) throw await datasetNotFound(id, resolver, true)
   return source
+}
+
+/** True when an inline `task` (a Kiln Task) has an output JSON schema, as task.kiln's `output_json_schema`. */
+function hasOutputSchema (task: unknown): boolean {
+  return typeof task === 'object' && task !== null && (task as { output_json_schema?: unknown }).output_json_schema != null
 }
 
 /**

@@ -30,6 +30,11 @@ export interface DatasetSource {
   /** The dataset split being exported. */
   readonly split: DatasetSplitData
   /**
+   * True when the split's task has an output JSON schema (task.kiln `output_json_schema`, or the
+   * inline body's `task`): the preference formats then parse and re-serialise both answers.
+   */
+  readonly structuredOutput?: boolean
+  /**
    * Yield one lookup per id, in the given order (ids may repeat), in batches so that a large
    * split does not pay an await per run; stops early when `signal` aborts.
    */

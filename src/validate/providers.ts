@@ -95,7 +95,7 @@ function checkOpenaiTools (tools: unknown, found: Findings, prefix: string, wher
 }
 
 function checkOpenai (line: JsonObject, found: Findings): void {
-  if (line.input !== undefined) {
+  if (line.messages === undefined && (line.input !== undefined || line.preferred_output !== undefined)) {
     checkPreferenceLine(line, found, { prefix: 'OPENAI', inputKeys: OPENAI_PREFERENCE_INPUT_KEYS, reasoningKeys: [], oneTurn: false })
     return
   }
@@ -204,6 +204,15 @@ function checkPreferenceLine (line: JsonObject, found: Findings, rules: Preferen
   checkPreferenceOutput(line.non_preferred_output, 'non_preferred_output', found, rules)
 }
 
+/** One side of a pair: a list of exactly one message of `role`, or an error under `code`. */
+function oneAnswer (answer: unknown, where: string, role: string, code: string, found: Findings): unknown[] {
+  if (!Array.isArray(answer) || answer.length !== 1 || !isObject(answer[0]) || answer[0].role !== role) {
+    found.error(code, `"${where}" must be a list of exactly one ${role} message`)
+    return []
+  }
+  return answer
+}
+
 /*
  * Vertex AI Gemini tuning: {"systemInstruction": {"parts": [{"text"}]}, "contents": [...]}; a
  * content's role is user or model (or unset, as for function responses); a part holds one of text,
@@ -237,7 +246,38 @@ function checkVertexPart (part: unknown, where: string, found: Findings): void {
   }
 }
 
+/*
+ * Vertex preference tuning: {"system_instruction", "contents" (ending with a user turn),
+ * "completions": [{"score", "completion": model content}, ...]}; each completion is checked as the
+ * model turn of a tuning line.
+ * @see https://cloud.google.com/vertex-ai/generative-ai/docs/models/gemini-preference-tuning-prepare
+ */
+const VERTEX_PREFERENCE_KEYS: ReadonlySet<string> = new Set(['system_instruction', 'contents', 'completions'])
+
+function checkVertexPreference (line: JsonObject, found: Findings): void {
+  const extra = unknownKeys(line, VERTEX_PREFERENCE_KEYS)
+  if (extra.length > 0) found.error('VERTEX_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; Vertex's preference format allows ${list(VERTEX_PREFERENCE_KEYS)}`)
+  const contents = Array.isArray(line.contents) ? line.contents : []
+  const last: unknown = contents[contents.length - 1]
+  if (!isObject(last) || last.role !== 'user') found.error('VERTEX_INVALID_PREFERENCE', '"contents" must end with a user turn')
+  const { completions } = line
+  const valid = Array.isArray(completions) && completions.length >= 2 &&
+    completions.every((item: unknown) => isObject(item) && typeof item.score === 'number' && isObject(item.completion))
+  if (!valid) {
+    found.error('VERTEX_INVALID_PREFERENCE', '"completions" must list at least two {"score": number, "completion": {"role": "model", "parts": [...]}}')
+    return
+  }
+  for (const item of completions as JsonObject[]) {
+    const system = line.system_instruction === undefined ? {} : { systemInstruction: line.system_instruction }
+    checkVertex({ ...system, contents: [...contents, item.completion] }, found)
+  }
+}
+
 function checkVertex (line: JsonObject, found: Findings): void {
+  if (line.completions !== undefined) {
+    checkVertexPreference(line, found)
+    return
+  }
   const extra = unknownKeys(line, VERTEX_LINE_KEYS)
   if (extra.length > 0) found.error('VERTEX_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; Vertex's tuning format allows ${list(VERTEX_LINE_KEYS)}`)
   const system = line.systemInstruction
@@ -289,7 +329,28 @@ function checkVertex (line: JsonObject, found: Findings): void {
 const HF_LINE_KEYS: ReadonlySet<string> = new Set(['conversations', 'tools'])
 const HF_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool'])
 
+/*
+ * TRL's conversational preference type: {"prompt": [...], "chosen": [assistant], "rejected": [assistant]};
+ * each side is checked as a conversation (the prompt plus that answer).
+ * @see https://huggingface.co/docs/trl/main/en/dataset_formats#preference
+ */
+const HF_PREFERENCE_KEYS: ReadonlySet<string> = new Set(['prompt', 'chosen', 'rejected'])
+
+function checkHuggingfacePreference (line: JsonObject, found: Findings): void {
+  const extra = unknownKeys(line, HF_PREFERENCE_KEYS)
+  if (extra.length > 0) found.warning('HF_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; TRL's preference type reads ${list(HF_PREFERENCE_KEYS)}`)
+  const prompt = Array.isArray(line.prompt) ? line.prompt : []
+  for (const side of ['chosen', 'rejected'] as const) {
+    const answer = oneAnswer(line[side], side, 'assistant', 'HF_INVALID_PREFERENCE', found)
+    checkHuggingface({ conversations: [...prompt, ...answer] }, found)
+  }
+}
+
 function checkHuggingface (line: JsonObject, found: Findings): void {
+  if (line.conversations === undefined && line.prompt !== undefined) {
+    checkHuggingfacePreference(line, found)
+    return
+  }
   const extra = unknownKeys(line, HF_LINE_KEYS)
   if (extra.length > 0) found.warning('HF_UNKNOWN_LINE_KEY', `The line has ${list(extra)}; trainers read the chat from "conversations" and ignore or reject other columns`)
   const { conversations } = line
@@ -629,15 +690,15 @@ export interface ProfileRules {
 
 /** Every profile's rules: adding a profile name (format/types.ts) makes the compiler ask for an entry here. */
 export const PROFILE_RULES = {
-  openai: { checkLine: checkOpenai, lineNotObject: 'OPENAI_LINE_NOT_OBJECT', estimatedTokenizer: null, lineShapes: ['openai_messages'] },
-  vertex_gemini: { checkLine: checkVertex, lineNotObject: 'VERTEX_LINE_NOT_OBJECT', estimatedTokenizer: 'Gemini\'s', lineShapes: ['vertex_contents'] },
-  huggingface: { checkLine: checkHuggingface, lineNotObject: 'HF_LINE_NOT_OBJECT', estimatedTokenizer: 'the trained model\'s', lineShapes: ['huggingface_conversations'] },
-  fireworks: { checkLine: checkFireworks, lineNotObject: 'FIREWORKS_LINE_NOT_OBJECT', estimatedTokenizer: 'the base model\'s', lineShapes: ['openai_messages'] },
+  openai: { checkLine: checkOpenai, lineNotObject: 'OPENAI_LINE_NOT_OBJECT', estimatedTokenizer: null, lineShapes: ['openai_messages', 'openai_preference'] },
+  vertex_gemini: { checkLine: checkVertex, lineNotObject: 'VERTEX_LINE_NOT_OBJECT', estimatedTokenizer: 'Gemini\'s', lineShapes: ['vertex_contents', 'vertex_preference'] },
+  huggingface: { checkLine: checkHuggingface, lineNotObject: 'HF_LINE_NOT_OBJECT', estimatedTokenizer: 'the trained model\'s', lineShapes: ['huggingface_conversations', 'huggingface_preference'] },
+  fireworks: { checkLine: checkFireworks, lineNotObject: 'FIREWORKS_LINE_NOT_OBJECT', estimatedTokenizer: 'the base model\'s', lineShapes: ['openai_messages', 'openai_preference'] },
   together: {
     checkLine: checkTogether,
     lineNotObject: 'TOGETHER_LINE_NOT_OBJECT',
     estimatedTokenizer: 'the base model\'s',
-    lineShapes: ['openai_messages'],
+    lineShapes: ['openai_messages', 'openai_preference'],
     recordKinds: { code: 'TOGETHER_MIXED_RECORD_KINDS', kindOf: togetherLineKind }
   },
   bedrock_nova: { checkLine: checkBedrock, lineNotObject: 'BEDROCK_LINE_NOT_OBJECT', estimatedTokenizer: 'Amazon Nova\'s', lineShapes: ['bedrock_messages'] }

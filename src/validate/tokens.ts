@@ -86,6 +86,7 @@ function vertexMessage (value: unknown, defaultRole: string): TokenMessage {
 }
 
 const toolsText = (line: JsonObject): string[] => line.tools === undefined ? [] : [asText(line.tools)]
+const objectOf = (value: unknown): JsonObject => isObject(value) ? value : {}
 
 /** A Bedrock message (or the `system` list, as role `system`): its text blocks, other blocks as their JSON text. */
 function bedrockMessage (role: unknown, blocks: unknown): TokenMessage {
@@ -108,6 +109,21 @@ const LINE_READERS: Record<LineShape, (line: JsonObject) => TokenChat> = {
     const system = line.system === undefined ? [] : [bedrockMessage('system', line.system)]
     const messages = arrayOf(line.messages).map((message) => isObject(message) ? bedrockMessage(message.role, message.content) : bedrockMessage('', []))
     return { messages: [...system, ...messages], extra: line.toolConfig === undefined ? [] : [asText(line.toolConfig)] }
+  },
+  // A preference pair is counted as the prompt plus both answers: every token the trainer reads.
+  openai_preference: (line) => {
+    const input = objectOf(line.input)
+    const messages = [...arrayOf(input.messages), ...arrayOf(line.preferred_output), ...arrayOf(line.non_preferred_output)]
+    return { messages: messages.map(chatMessage), extra: toolsText(input) }
+  },
+  huggingface_preference: (line) => ({
+    messages: [...arrayOf(line.prompt), ...arrayOf(line.chosen), ...arrayOf(line.rejected)].map(chatMessage),
+    extra: []
+  }),
+  vertex_preference: (line) => {
+    const system = line.system_instruction === undefined ? [] : [vertexMessage(line.system_instruction, 'system')]
+    const completions = arrayOf(line.completions).map((item) => vertexMessage(objectOf(item).completion, 'model'))
+    return { messages: [...system, ...arrayOf(line.contents).map((content) => vertexMessage(content, 'user')), ...completions], extra: [] }
   }
 }
 

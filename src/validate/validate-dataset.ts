@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto'
 import {
   FORMATS,
+  checkExportOptions,
   createLineFormatter,
+  isPreferenceFormat,
+  PairPlanner,
   splitNotFoundError,
+  type PairBy,
   type DataStrategy,
   type DatasetFormat,
   type FormatErrorCode,
@@ -16,6 +20,8 @@ import { type ResolvedProfile } from './profiles.js'
 import { type ReportProblem, type ReportStatus, type SplitReport, type SplitRole, type ValidationReport } from './report.js'
 import { ReportTokenCounter } from './report-tokens.js'
 import { ToolSetCheck, checkRun } from '../export/run-check.js'
+import { ExportDataError } from '../export/prepare-export.js'
+import { planPreferenceExport, type PreferencePlan } from '../export/prepare-preference.js'
 import { summarizeTokens } from './stats.js'
 import { type TextTokenCounter } from './tokenizers.js'
 import { tokenChatOfLine } from './tokens.js'
@@ -31,6 +37,8 @@ export interface ValidationParams {
   readonly thinkingInstructions: string | null
   readonly includeToolCalls?: boolean
   readonly tools?: readonly unknown[] | null
+  /** Preference formats: how runs are paired (default repair). */
+  readonly pairBy?: PairBy
 }
 
 /** How to validate: the profile's numbers, a token counter for its tokenizer. */
@@ -184,7 +192,10 @@ export async function validateDataset (source: DatasetSource, params: Validation
   if (params.splitName !== undefined && !Object.hasOwn(split.split_contents, params.splitName)) {
     throw splitNotFoundError(split, params.splitName)
   }
-  const formatLine = createLineFormatter({ ...params, randomToolCallId: options.randomToolCallId })
+  checkExportOptions(params)
+  const preference = isPreferenceFormat(params.format)
+  // Preference lines are made per pair (planPreferenceExport), not per run.
+  const formatLine = preference ? () => '' : createLineFormatter({ ...params, randomToolCallId: options.randomToolCallId })
   const names = params.splitName === undefined ? Object.keys(split.split_contents) : [params.splitName]
   const otherSplits = splitsByRun(split.split_contents)
   const overLimitSeverity: Severity = profile.overTokenLimit === 'rejected' ? 'error' : 'warning'
@@ -223,9 +234,61 @@ export async function validateDataset (source: DatasetSource, params: Validation
       return 1
     }
 
+    // Preference formats: the export's own check pass and lines (planPreferenceExport); `line` of a
+    // run problem is then the run's place in the split, of a line finding its line in the file.
+    let plan: PreferencePlan | undefined
+    let pairLines = 0
+    const planner = new PairPlanner(params.pairBy ?? 'repair')
+    if (isPreferenceFormat(params.format)) {
+      try {
+        plan = await planPreferenceExport(source, { ...params, splitName: name, format: params.format }, ids, signal, planner)
+      } catch (err) {
+        if (!(err instanceof ExportDataError)) throw err
+        exportable = false
+        if (err.problems.length === 0) problems.add(null, null, 'error', exportErrorCode(err.code), err.message)
+        for (const problem of err.problems) problems.add(problem.runId, null, 'error', exportErrorCode(problem.code), problem.message)
+      }
+      if (plan !== undefined) {
+        for await (const { text, runId } of plan.lines()) {
+          pairLines++
+          budget.spend(text.length)
+          await budget.pause()
+          const example: unknown = JSON.parse(text)
+          for (const finding of checkProviderLine(profile.name, example)) problems.add(runId, pairLines, finding.severity, finding.code, finding.message)
+          const tokens = await tokenCounter.countChat(tokenChatOfLine(params.format, example))
+          outcomes.push(tokens)
+          overLimit += checkTokenLimit(runId, pairLines, tokens)
+        }
+      }
+    }
+
     for await (const batch of source.runs(ids, signal)) {
       for (const lookup of batch) {
         line++
+        if (preference) {
+          // The run checks are the plan's; here the data warnings, and why a run is skipped.
+          const runId = lookup.id
+          const firstLine = firstLineOf.get(runId)
+          if (firstLine !== undefined) {
+            problems.add(runId, line, 'warning', 'DUPLICATE_RUN_ID', `Run ${runId} is listed again (first at place ${firstLine}): a repair pair it makes is written again`)
+          } else {
+            firstLineOf.set(runId, line)
+            const elsewhere = (otherSplits.get(runId) ?? []).filter((other) => other !== name)
+            if (elsewhere.length > 0) {
+              problems.add(runId, line, 'warning', 'RUN_IN_SEVERAL_SPLITS',
+                `Run ${runId} is also in split ${elsewhere.join(', ')}: the same example in two splits leaks between training and evaluation`)
+            }
+          }
+          if (lookup.status === 'found') {
+            const { run } = lookup
+            if (firstLine === undefined) hiddenByKiln(run, runId, line, problems, parentIds)
+            if (isBlank(run.input)) problems.add(runId, line, 'warning', 'EMPTY_INPUT', `Run ${runId} has an empty input`)
+            const reason = planner.skipReason(line - 1, run)
+            if (reason != null) problems.add(runId, line, 'warning', 'NO_PREFERENCE_PAIR', reason)
+          }
+          await budget.pause()
+          continue
+        }
         const runId = lookup.id
         const firstLine = firstLineOf.get(runId)
         if (firstLine !== undefined) {
@@ -314,8 +377,9 @@ export async function validateDataset (source: DatasetSource, params: Validation
     }
     // The provider or model is going away: said in every split, as the file may still be fine.
     for (const warning of profile.availability) problems.add(null, null, 'warning', warning.code, warning.message)
-    const count = ids.length
-    if (count === 0) {
+    // A preference file trains on its pairs: the provider's example counts are counts of pairs.
+    const count = preference ? pairLines : ids.length
+    if (ids.length === 0) {
       problems.add(null, null, role === 'training' ? 'error' : 'warning', 'EMPTY_SPLIT', `Split ${name} lists no runs`)
     } else if (role === 'training') {
       if (profile.minTrainingExamples !== null && count < profile.minTrainingExamples) {
@@ -339,7 +403,7 @@ export async function validateDataset (source: DatasetSource, params: Validation
       name,
       role,
       status: problems.status,
-      run_count: count,
+      run_count: ids.length,
       line_count: tokenCounts.length,
       exportable,
       error_count: problems.errors,

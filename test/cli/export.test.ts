@@ -167,7 +167,7 @@ describe('kiln-export export refuses data like the API', () => {
   it('exits 2 for a format Kiln does not know, listing the formats', async () => {
     const { stderr, code, testCase } = await refused(f1, 'unsupported_format')
     expect(code).toBe(2)
-    expect(stderr).toContain(`kiln-export: --format must be one of: openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5, bedrock_conversation_jsonl, vertex_gemini (got '${testCase.format}')\n`)
+    expect(stderr).toContain(`kiln-export: --format must be one of: openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5, bedrock_conversation_jsonl, openai_preference_jsonl, huggingface_preference_jsonl, vertex_gemini_preference, vertex_gemini (got '${testCase.format}')\n`)
     expect(stderr).toContain('Run \'kiln-export export --help\' for usage.\n')
   })
 

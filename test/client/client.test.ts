@@ -100,10 +100,23 @@ describe('KilnExportClient against the real service', () => {
     const download = await api.openExport(EXAMPLE_ID, PARAMS)
     expect(download.fileName).toBe('Jokes v1 -- split-train -- format-openai_chat_json_schema_jsonl -- cot.jsonl')
     expect(download.announcedLines).toBe(6)
+    expect(download.skippedRuns).toBeUndefined()
     expect(download.summary).toBeUndefined()
     await collect(download.lines())
     expect(download.summary).toMatchObject({ lines: 6, verifiedByTrailers: true })
     expect(download.summary?.sha256).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('sends pair_by and reads the skipped-run count of a preference export', async () => {
+    const { api } = await exampleServer()
+    const body = inlineBody([kilnRun('1', { repaired: 'better' }), kilnRun('2')], { format: 'openai_preference_jsonl', pair_by: 'repair' })
+    const download = await api.openExport(String((body.dataset_split as { id: string }).id), body as ExportParams)
+    expect(download.skippedRuns).toBe(1)
+    expect(download.announcedLines).toBe(1)
+    expect(await collect(download.lines())).toEqual([
+      '{"input": {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "input of 1"}]}, ' +
+      '"preferred_output": [{"role": "assistant", "content": "better"}], "non_preferred_output": [{"role": "assistant", "content": "output of 1"}]}'])
+    expect(download.summary).toMatchObject({ lines: 1, verifiedByTrailers: true })
   })
 
   it('throws the data error with Kiln\'s message and every offending run id, before any line', async () => {

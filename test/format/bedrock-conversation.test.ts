@@ -76,7 +76,7 @@ describe('bedrock_conversation_jsonl', () => {
 
   it('keeps the R1 refusals, and refuses the reasoning-field strategy for the whole request', () => {
     expect(formatErrorOf(() => lineOf({ ...RUN, intermediate_outputs: null }, 'final_and_intermediate_r1_compatible', null)).code).toBe('THINKING_DATA_REQUIRED')
-    const err = formatErrorOf(() => { checkExportOptions({ format: 'bedrock_conversation_jsonl', dataStrategy: 'final_and_intermediate_reasoning_field', systemMessage: '', thinkingInstructions: null }) })
+    const err = formatErrorOf(() => { checkExportOptions({ format: 'bedrock_conversation_jsonl', dataStrategy: 'final_and_intermediate_reasoning_field' }) })
     expect(err.code).toBe('STRATEGY_NOT_SUPPORTED')
     expect(err.message).toBe('Format bedrock_conversation_jsonl does not support data strategy final_and_intermediate_reasoning_field: ' +
       'use one of final_only, final_and_intermediate, final_and_intermediate_r1_compatible, two_message_cot, ' +

@@ -89,7 +89,7 @@ describe('final_and_intermediate_reasoning_field', () => {
 
   it('is refused for every format without a reasoning field, naming the formats that take it', () => {
     for (const format of ['huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl', 'vertex_gemini_1_5', 'bedrock_conversation_jsonl'] as const) {
-      const err = formatErrorOf(() => { checkExportOptions({ format, dataStrategy: STRATEGY, systemMessage: 'S', thinkingInstructions: null }) })
+      const err = formatErrorOf(() => { checkExportOptions({ format, dataStrategy: STRATEGY }) })
       expect(err.code).toBe('STRATEGY_NOT_SUPPORTED')
       expect(err.message).toContain(`Format ${format} does not support data strategy ${STRATEGY}`)
       expect(err.message).toContain('openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl (the thinking goes in reasoning_content')

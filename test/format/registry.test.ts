@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { DATASET_FORMATS, DATA_STRATEGIES, FORMATS, isDatasetFormat } from '../../src/format/index.js'
 
 describe('DATASET_FORMATS', () => {
-  it('lists the six seed formats in Kiln\'s DatasetFormat order, then ours', () => {
+  it('lists the six seed formats in Kiln\'s DatasetFormat order, then ours (Bedrock, then the preference formats)', () => {
     expect(DATASET_FORMATS).toEqual([
       'openai_chat_jsonl',
       'openai_chat_json_schema_jsonl',
@@ -10,7 +10,10 @@ describe('DATASET_FORMATS', () => {
       'huggingface_chat_template_jsonl',
       'huggingface_chat_template_toolcall_jsonl',
       'vertex_gemini_1_5',
-      'bedrock_conversation_jsonl'
+      'bedrock_conversation_jsonl',
+      'openai_preference_jsonl',
+      'huggingface_preference_jsonl',
+      'vertex_gemini_preference'
     ])
   })
 

@@ -8,6 +8,8 @@ export interface RunOptions {
   readonly trace?: unknown[]
   /** Kiln tool ids of the output's `kiln_agent` run config. */
   readonly tools?: string[]
+  /** The output's Kiln rating ({type, value, requirement_ratings}). */
+  readonly rating?: { readonly type: string, readonly value: number | null }
   /** Any other fields of the run (eval_source, parent_task_run_id, ...). */
   readonly extra?: Record<string, unknown>
 }
@@ -30,7 +32,7 @@ export function kilnRun (id: string, options: RunOptions = {}): Record<string, u
     created_by: 'jane',
     input: options.input ?? `input of ${id}`,
     input_source: { type: 'human', properties: { created_by: 'jane' } },
-    output: { v: 1, id: `o${id}`, path: null, output: options.output ?? `output of ${id}`, source: source(options.tools), rating: null, model_type: 'task_output' },
+    output: { v: 1, id: `o${id}`, path: null, output: options.output ?? `output of ${id}`, source: source(options.tools), rating: options.rating === undefined ? null : { ...options.rating, requirement_ratings: {} }, model_type: 'task_output' },
     repair_instructions: options.repaired === undefined ? null : 'fix it',
     repaired_output: options.repaired === undefined ? null : { v: 1, id: `r${id}`, path: null, output: options.repaired, model_type: 'task_output' },
     intermediate_outputs: options.intermediate ?? null,

@@ -108,7 +108,7 @@ describe('export errors', () => {
     const badFormat = await postJson(client, PATH, inlineBody([kilnRun('1')], { format: 'jsonl' }))
     expect((badFormat.json() as { message: string }).message).toBe(
       'body/format must be one of: openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, ' +
-      'huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5, bedrock_conversation_jsonl, vertex_gemini')
+      'huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl, vertex_gemini_1_5, bedrock_conversation_jsonl, openai_preference_jsonl, huggingface_preference_jsonl, vertex_gemini_preference, vertex_gemini')
   })
 
   it('checks the Kiln fields the formatter reads, with readable paths', async () => {
@@ -224,15 +224,17 @@ describe('export errors', () => {
 })
 
 describe('GET /formats and /health', () => {
-  it('lists the formats with the strategies each accepts', async () => {
+  it('lists the formats with the strategies each accepts and their kind', async () => {
     const { client } = await startServer()
     const response = await client.request({ method: 'GET', path: '/formats' })
-    const body = await response.body.json() as { formats: Array<{ name: string, data_strategies: string[], parses_output: boolean }> }
+    const body = await response.body.json() as { formats: Array<{ name: string, data_strategies: string[], parses_output: boolean, kind: string }> }
     expect(body.formats.map((f) => f.name)).toEqual([
       'openai_chat_jsonl', 'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl',
-      'huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl', 'vertex_gemini_1_5', 'bedrock_conversation_jsonl', 'vertex_gemini'])
+      'huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl', 'vertex_gemini_1_5', 'bedrock_conversation_jsonl',
+      'openai_preference_jsonl', 'huggingface_preference_jsonl', 'vertex_gemini_preference', 'vertex_gemini'])
     // Every format takes Kiln's four strategies, as in Kiln today: what Kiln refuses, it refuses per
-    // run. Only the OpenAI formats take ours, which needs their reasoning_content field.
+    // run. Only the OpenAI formats take ours, which needs their reasoning_content field. A preference
+    // pair has one assistant message each side: final_only only.
     const text = 'final_only,final_and_intermediate,final_and_intermediate_r1_compatible,two_message_cot'
     const all = `${text},final_and_intermediate_reasoning_field`
     expect(Object.fromEntries(body.formats.map((f) => [f.name, f.data_strategies.join()]))).toEqual({
@@ -243,8 +245,13 @@ describe('GET /formats and /health', () => {
       huggingface_chat_template_toolcall_jsonl: text,
       vertex_gemini_1_5: text,
       bedrock_conversation_jsonl: text,
+      openai_preference_jsonl: 'final_only',
+      huggingface_preference_jsonl: 'final_only',
+      vertex_gemini_preference: 'final_only',
       vertex_gemini: text
     })
+    expect(body.formats.filter((f) => f.kind === 'preference').map((f) => f.name)).toEqual([
+      'openai_preference_jsonl', 'huggingface_preference_jsonl', 'vertex_gemini_preference'])
     expect(body.formats.find((f) => f.name === 'vertex_gemini')).toMatchObject({ alias_of: 'vertex_gemini_1_5' })
     expect(body.formats.filter((f) => f.parses_output).map((f) => f.name)).toEqual([
       'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl', 'huggingface_chat_template_toolcall_jsonl'])

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
-import { ADDED_EXAMPLES, EXPORT_SUCCESS_EXAMPLE, MOUNTED_EXAMPLE } from '../../src/http/schemas/export-request.js'
+import { ADDED_EXAMPLES, EXPORT_SUCCESS_EXAMPLE, MOUNTED_EXAMPLE, PREFERENCE_EXAMPLE, PREFERENCE_LINE_EXAMPLES } from '../../src/http/schemas/export-request.js'
 import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { postJson, startServer } from '../helpers/server.js'
 
@@ -19,7 +19,7 @@ describe('the OpenAPI document Swagger UI shows', () => {
   it('names the request examples after what they show', async () => {
     const { doc } = await document()
     const examples = doc.paths['/datasets/{id}/export']?.post?.requestBody.content['application/json']?.examples ?? {}
-    expect(Object.keys(examples)).toEqual(['mounted_example_project', 'inline_support_replies', 'inline_bedrock_conversation', 'inline_reasoning_field'])
+    expect(Object.keys(examples)).toEqual(['mounted_example_project', 'inline_support_replies', 'inline_bedrock_conversation', 'inline_reasoning_field', 'inline_preference_pairs'])
     expect(examples.mounted_example_project?.value).toEqual(MOUNTED_EXAMPLE)
     for (const example of Object.values(examples)) expect(example.summary).toMatch(/^(Mounted|Inline): /)
   })
@@ -37,6 +37,13 @@ describe('the OpenAPI document Swagger UI shows', () => {
       const added = await postJson(client, '/datasets/150621256807/export', value)
       expect(added.status, added.text).toBe(200)
       expect(added.text, name).toBe(line)
+    }
+    // One example line per preference format: the first line of the preference request's export.
+    for (const [format, line] of Object.entries(PREFERENCE_LINE_EXAMPLES)) {
+      expect(lines[format]?.value, format).toBe(line)
+      const pairs = await postJson(client, '/datasets/150621256807/export', { ...PREFERENCE_EXAMPLE, format })
+      expect(pairs.text.startsWith(line), format).toBe(true)
+      expect(pairs.text.split('\n'), format).toHaveLength(3)
     }
     const errors = Object.entries(responses).filter(([status]) => status !== '200')
     expect(errors.length).toBeGreaterThanOrEqual(6)

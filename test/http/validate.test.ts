@@ -219,7 +219,7 @@ describe('GET /validation/profiles', () => {
     expect(openai?.models[0]).toMatchObject({ name: 'gpt-4o-mini-2024-07-18', tokenizer: 'o200k_base', max_tokens_per_example: 65536, price_per_million_tokens: 3, available_until: '2027-01-14' })
     expect(vertex?.models.filter((m) => m.retired === undefined).map((m) => m.name)).toEqual(['gemini-3.5-flash', 'gemini-3.5-flash-lite', 'gemini-3.1-flash-lite'])
     expect(vertex?.models.find((m) => m.name === 'gemini-2.5-flash')?.retired).toBe('2026-10-16')
-    expect(fireworks).toMatchObject({ formats: ['openai_chat_jsonl', 'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl'], min_training_examples: 3, max_training_examples: 3000000 })
+    expect(fireworks).toMatchObject({ formats: ['openai_chat_jsonl', 'openai_chat_json_schema_jsonl', 'openai_chat_toolcall_jsonl', 'openai_preference_jsonl'], min_training_examples: 3, max_training_examples: 3000000 })
     expect(fireworks?.models.find((m) => m.name === 'glm-5p1')).toMatchObject({ max_tokens_per_example: 200000, price_per_million_tokens: null })
     expect(together).toMatchObject({ formats: fireworks?.formats, min_training_examples: null, recommended_min_training_examples: 100, default_epochs: 1 })
     for (const profile of body.profiles) {

@@ -8,11 +8,11 @@ const OPENAI_FORMATS = ['openai_chat_jsonl', 'openai_chat_json_schema_jsonl', 'o
 describe('a format\'s default profile', () => {
   it('comes from its registry entry, and GET /validation/profiles lists the formats each profile reads', () => {
     expect(Object.fromEntries(PROVIDER_PROFILES.map((name) => [name, formatsOfProfile(name)]))).toEqual({
-      openai: OPENAI_FORMATS,
-      vertex_gemini: ['vertex_gemini_1_5'],
-      huggingface: ['huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl'],
-      fireworks: OPENAI_FORMATS,
-      together: OPENAI_FORMATS,
+      openai: [...OPENAI_FORMATS, 'openai_preference_jsonl'],
+      vertex_gemini: ['vertex_gemini_1_5', 'vertex_gemini_preference'],
+      huggingface: ['huggingface_chat_template_jsonl', 'huggingface_chat_template_toolcall_jsonl', 'huggingface_preference_jsonl'],
+      fireworks: [...OPENAI_FORMATS, 'openai_preference_jsonl'],
+      together: [...OPENAI_FORMATS, 'openai_preference_jsonl'],
       bedrock_nova: ['bedrock_conversation_jsonl']
     })
   })
@@ -32,7 +32,10 @@ describe('a format\'s default profile', () => {
       openai_chat_toolcall_jsonl: 'fireworks',
       huggingface_chat_template_jsonl: 'huggingface',
       huggingface_chat_template_toolcall_jsonl: 'huggingface',
-      vertex_gemini_1_5: 'vertex_gemini'
+      vertex_gemini_1_5: 'vertex_gemini',
+      openai_preference_jsonl: 'fireworks',
+      huggingface_preference_jsonl: 'huggingface',
+      vertex_gemini_preference: 'vertex_gemini'
     })
   })
 

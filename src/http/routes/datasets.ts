@@ -10,7 +10,7 @@ import { type ValidationReport } from '../../validate/index.js'
 import { sendJsonl } from '../jsonl-reply.js'
 import { datasetNotFound, resolveSource } from '../resolve-source.js'
 import { AMBIGUOUS_DESCRIPTION, ErrorWithReportSchema, errorExample, errorResponse } from '../schemas/error-response.js'
-import { ADDED_EXAMPLES, DatasetParamsSchema, EXPORT_SUCCESS_EXAMPLE, ExportQuerySchema, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
+import { ADDED_EXAMPLES, DatasetParamsSchema, EXPORT_SUCCESS_EXAMPLE, ExportQuerySchema, PREFERENCE_LINE_EXAMPLES, exportRequestSchema, type FormatName } from '../schemas/export-request.js'
 import { ProjectProblemSchema } from '../schemas/project-problem.js'
 
 /** Options of the datasets routes. */
@@ -95,18 +95,21 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           headers: {
             'content-disposition': Type.String({ description: 'attachment with Kiln\'s file name' }),
             'x-export-line-count': Type.String({ description: 'Number of lines the body will hold' }),
+            'x-export-skipped-run-count': Type.String({ description: 'Preference formats only: the runs of the split that make no pair (skipped; POST /datasets/{id}/validate lists them)' }),
             trailer: Type.String({
-              description: 'Announces the X-Export-Lines and X-Export-SHA256 trailers, sent after the body: the line count and hex SHA-256 of the bytes actually sent. ' +
+              description: 'Announces the X-Export-Lines and X-Export-SHA256 trailers, sent after the body: the line count and hex SHA-256 of the bytes actually sent ' +
+                '(preference formats add X-Export-Skipped-Runs, the skipped-run count). ' +
                 'HTTP/1.1 only: an HTTP/1.0 answer has no chunked framing and no trailers, and ends when the connection closes.'
             })
           },
           content: {
             'application/jsonl': {
               schema: Type.String({ description: 'JSONL' }),
-              // The first line of each request example (the mounted one's, then the added formats').
+              // The first line of each request example: the mounted one's, the added formats', then one per preference format.
               examples: {
                 mounted_example_project: { summary: 'First line of the mounted example', value: EXPORT_SUCCESS_EXAMPLE },
-                ...Object.fromEntries(Object.entries(ADDED_EXAMPLES).map(([name, { summary, line }]) => [name, { summary, value: line }]))
+                ...Object.fromEntries(Object.entries(ADDED_EXAMPLES).map(([name, { summary, line }]) => [name, { summary, value: line }])),
+                ...Object.fromEntries(Object.entries(PREFERENCE_LINE_EXAMPLES).map(([format, line]) => [format, { summary: `A preference pair (${format})`, value: line }]))
               }
             }
           }
@@ -130,6 +133,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           description: 'Data Kiln\'s formatter would reject, checked per run in Kiln\'s order (the first failing run gives the message; run_ids lists them all): ' +
             'missing runs, unresolvable run-config tools, missing or refused thinking instructions, missing or blank thinking data, invalid JSON outputs, ' +
             'mixed tool sets; ' +
+            'a preference export whose split makes no pair at all (KEX_NO_PREFERENCE_PAIRS, an empty split too); ' +
             'a mounted file that cannot be used (KEX_KILN_FILE_*, naming it); ' +
             'or, with ?validate=strict, KEX_VALIDATION_REPORT_ERRORS with the validation report (KEX_VALIDATION_TOO_LARGE when it would need more work than VALIDATE_MAX_CHARS allows).'
         },

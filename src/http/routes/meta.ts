@@ -15,7 +15,8 @@ const metaRoutes: FastifyPluginAsyncTypebox<{ formats: readonly FormatName[] }> 
       ...(format === name ? {} : { alias_of: format }),
       description: FORMATS[format].description,
       data_strategies: [...FORMATS[format].strategies],
-      parses_output: FORMATS[format].parsesOutput
+      parses_output: FORMATS[format].parsesOutput,
+      kind: FORMATS[format].kind
     }
   })
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { PROVIDER_PROFILES } from '../../validate/index.js'
-import { DATA_STRATEGIES, type DatasetFormat, type FormatAlias } from '../../format/index.js'
+import { DATA_STRATEGIES, PAIR_BY, type DatasetFormat, type FormatAlias, type PreferenceFormat } from '../../format/index.js'
 import { DatasetSplitSchema, TaskRunSchema, TaskSchema } from '../../source/kiln/index.js'
 
 /** The longest dataset id accepted (also the router's limit on a path parameter). */
@@ -114,6 +114,36 @@ export const ADDED_EXAMPLES = {
   }
 } as const
 
+/** Swagger UI's third example: preference pairs from a repair and two rated runs of one input (pair_by rating). */
+export const PREFERENCE_EXAMPLE = {
+  split_name: 'train',
+  format: 'openai_preference_jsonl',
+  pair_by: 'rating',
+  system_message: 'Reply briefly and kindly.',
+  dataset_split: { id: '150621256807', name: 'Support replies v1', split_contents: { train: ['373095127898', '238949364214', '118224402951'] } },
+  task_runs: [
+    {
+      id: '373095127898',
+      input: 'Où est ma commande ?',
+      output: { output: 'Elle arrive.' },
+      repaired_output: { output: 'Bonjour ! Votre commande arrive demain.' }
+    },
+    { id: '238949364214', input: 'Can I pay later?', output: { output: 'Yes, within 30 days.', rating: { type: 'five_star', value: 5 } } },
+    { id: '118224402951', input: 'Can I pay later?', output: { output: 'No.', rating: { type: 'five_star', value: 2 } } }
+  ]
+}
+
+/** The first line of PREFERENCE_EXAMPLE's export in each preference format (a test checks each): the 200 examples. */
+export const PREFERENCE_LINE_EXAMPLES = {
+  openai_preference_jsonl: '{"input": {"messages": [{"role": "system", "content": "Reply briefly and kindly."}, {"role": "user", "content": "Où est ma commande ?"}]}, ' +
+    '"preferred_output": [{"role": "assistant", "content": "Bonjour ! Votre commande arrive demain."}], "non_preferred_output": [{"role": "assistant", "content": "Elle arrive."}]}\n',
+  huggingface_preference_jsonl: '{"prompt": [{"role": "system", "content": "Reply briefly and kindly."}, {"role": "user", "content": "Où est ma commande ?"}], ' +
+    '"chosen": [{"role": "assistant", "content": "Bonjour ! Votre commande arrive demain."}], "rejected": [{"role": "assistant", "content": "Elle arrive."}]}\n',
+  vertex_gemini_preference: '{"system_instruction": {"parts": [{"text": "Reply briefly and kindly."}]}, "contents": [{"role": "user", "parts": [{"text": "Où est ma commande ?"}]}], ' +
+    '"completions": [{"score": 1, "completion": {"role": "model", "parts": [{"text": "Bonjour ! Votre commande arrive demain."}]}}, ' +
+    '{"score": 0, "completion": {"role": "model", "parts": [{"text": "Elle arrive."}]}}]}\n'
+} as const satisfies Record<PreferenceFormat, string>
+
 /** An OpenAI function (tool) definition, sent with each example of the formats that carry tools. */
 const ToolDefinitionSchema = Type.Object({
   type: Type.Optional(Type.Literal('function')),
@@ -158,6 +188,17 @@ export function exportRequestProperties (formats: readonly FormatName[]) {
       description: 'Function definitions for every line of the OpenAI formats ("tools") and Vertex ("functionDeclarations"); the HF and Bedrock formats carry none. ' +
         'Without it each line gets the tools of its run\'s run config, as Kiln does (Kiln\'s built-in tools are resolved; any other tool id is a 422 asking for this field). [] writes none.'
     })),
+    // No schema `default`: ajv would fill it in, and pair_by is refused with the SFT formats.
+    pair_by: Type.Optional(Type.Enum(PAIR_BY, {
+      type: 'string',
+      description: 'Default: repair. Preference formats only (openai_preference_jsonl, huggingface_preference_jsonl, vertex_gemini_preference; a 400 with any other). ' +
+        'repair: each run whose repaired_output differs from its output gives one pair (repaired preferred), at the run\'s place in split order. ' +
+        'rating: those pairs, plus one per input text: among runs with the same input and a comparable rating (five_star, pass_fail, pass_fail_critical ' +
+        'in range; custom never), normalised as Kiln does, the highest-rated run\'s final answer (its repaired output if any) is preferred over the ' +
+        'lowest-rated\'s; ties go to the first run in split order; no pair when highest equals lowest or the answers are the same text; the line goes at ' +
+        'the place of the input\'s first run, after that run\'s repair pair. Runs in no pair are skipped and counted (X-Export-Skipped-Run-Count); ' +
+        'a split with no pair is a 422 KEX_NO_PREFERENCE_PAIRS. Preference formats take data_strategy final_only only.'
+    })),
     dataset_split: Type.Optional(DatasetSplitSchema),
     task_runs: Type.Optional(Type.Array(TaskRunSchema, { description: 'The runs the split names (extra runs are fine).' })),
     task: Type.Optional(TaskSchema)
@@ -176,7 +217,8 @@ export function exportRequestSchema (formats: readonly FormatName[]) {
     'x-examples': {
       mounted_example_project: { summary: 'Mounted: the example project\'s train split (Jokes v1), with chain of thought', value: MOUNTED_EXAMPLE },
       inline_support_replies: { summary: 'Inline: two support replies sent in the body', value: INLINE_EXAMPLE },
-      ...Object.fromEntries(Object.entries(ADDED_EXAMPLES).map(([name, { summary, value }]) => [name, { summary, value }]))
+      ...Object.fromEntries(Object.entries(ADDED_EXAMPLES).map(([name, { summary, value }]) => [name, { summary, value }])),
+      inline_preference_pairs: { summary: 'Inline: preference (DPO) pairs from a repair and two rated runs (pair_by rating)', value: PREFERENCE_EXAMPLE }
     }
   })
 }

@@ -198,6 +198,7 @@ export class KilnProjects implements ProjectsCatalog {
     let links: Promise<ReadonlySet<string>> | undefined
     return {
       split,
+      structuredOutput: found.task.output_json_schema != null,
       runs: (ids: RunIdList, signal?: AbortSignal) => {
         links ??= CHECKS_OPENED_PATH ? Promise.resolve(new Set()) : linkNames(dir)
         return readRunsInOrder(reader, { dir, links, maxBytes }, ids, batchSize, signal)
