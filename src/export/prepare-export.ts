@@ -37,6 +37,8 @@ export interface PrepareOptions {
   readonly signal?: AbortSignal
   /** Injected HF tool-call id generator (tests). */
   readonly randomToolCallId?: () => string
+  /** Hears, after each batch of the check pass, how many of the split's runs were checked (export jobs report it). */
+  readonly onChecked?: (runsChecked: number, runsTotal: number) => void
 }
 
 /** The size knobs of PrepareOptions, set once per app. */
@@ -122,6 +124,7 @@ export async function prepareExport (
 
   // Lines take their tools from the runs unless the request sends them: then one set for all.
   const toolSets = params.tools == null ? new ToolSetCheck() : undefined
+  let checkedCount = 0
   for await (const batch of source.runs(ids, signal)) {
     for (const lookup of batch) {
       if (toolSets !== undefined && lookup.status === 'found') toolSets.add(lookup.run)
@@ -139,6 +142,8 @@ export async function prepareExport (
         buffering = bufferedBytes + encoder.pendingBytes < bufferBytes
       }
     }
+    checkedCount += batch.length
+    options.onChecked?.(checkedCount, ids.length)
   }
   signal?.throwIfAborted()
 
