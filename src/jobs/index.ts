@@ -61,8 +61,14 @@ export class ExportJobs {
       const known = await this.engine.status(id)
       return { view: known?.state === 'done' ? { ...known, result: stored } : doneView(stored), created: false }
     }
-    const { status, created } = await this.engine.submit({ id, request, source_digest: digest, created_at: new Date().toISOString() })
-    return { view: await this.withResult(status), created }
+    const input = { id, request, source_digest: digest, created_at: new Date().toISOString() }
+    let answer = await this.engine.submit(input)
+    // Done, but its result is gone (deleted or expired before the job was): run it again.
+    if (answer.status.state === 'done' && await this.store.get(id) === undefined) {
+      await this.engine.forget(id)
+      answer = await this.engine.submit(input)
+    }
+    return { view: await this.withResult(answer.status), created: answer.created }
   }
 
   /** The job's status; 404 when neither the engine nor the store knows it. */

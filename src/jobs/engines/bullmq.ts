@@ -188,7 +188,7 @@ export class BullmqEngine implements JobEngine {
       format: input.request.format,
       created_at: input.created_at,
       attempts: job.attemptsStarted ?? job.attemptsMade,
-      progress: state === 'queued' && bullState !== 'delayed' ? (job.attemptsMade > 0 ? progress : NO_PROGRESS) : progress,
+      progress,
       ...(error === undefined ? {} : { error }),
       ...(state === 'done' && job.returnvalue !== null && job.returnvalue !== undefined ? { manifest: job.returnvalue } : {})
     }
