@@ -81,6 +81,21 @@ describe('export jobs on BullMQ (REDIS_URL)', () => {
     expect((await readdir(exportsDir)).filter((name) => !name.startsWith('.')).sort()).toEqual([`${id}.jsonl`, `${id}.manifest.json`])
   })
 
+  it('lets a worker stopped with SIGTERM mid-job finish that job before it exits', async () => {
+    const redis = await startRedis()
+    const { client, workerEnv } = await setUp(redis)
+    const worker = await startWorkerProcess({ ...workerEnv, WORKER_SLOW_WRITE_MS: '100', WORKER_CHUNK_BYTES: '256' })
+    const created = await requestJson(client, 'POST', '/exports', { dataset_id: DATASET, ...MOUNTED_EXAMPLE })
+    await waitForJob(client, created.json.id, (job) => job.state === 'writing' && job.progress.bytes_written > 0)
+    const exited = new Promise<number | null>((resolve) => worker.child.once('exit', (code) => { resolve(code) }))
+    worker.child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    const done = await requestJson(client, 'GET', `/exports/${String(created.json.id)}`)
+    expect(done.json).toMatchObject({ state: 'done', attempts: 1 })
+    expect(worker.logs.map((line) => line.msg)).toEqual(expect.arrayContaining(['export job done', 'worker closed']))
+    expect((await getBytes(client, done.json.links.file)).bytes.toString()).toBe(await syncBytes(client, MOUNTED_EXAMPLE))
+  })
+
   it('completes jobs queued before Redis restarted, and the API answers 503 while Redis is down', async () => {
     const redis = await startRedis({ persist: true })
     const { client, workerEnv } = await setUp(redis)

@@ -8,6 +8,7 @@ import { MOUNTED_EXAMPLE } from '../../src/http/schemas/export-request.js'
 import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { getBytes, requestJson, slowStore, tempExportsDir, waitForJob } from '../helpers/jobs.js'
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
+import { makeKilnProject } from '../helpers/kiln-project.js'
 import { postJson, startServer } from '../helpers/server.js'
 
 const DATASET = '150621256807'
@@ -135,6 +136,40 @@ describe('export jobs, in process (no REDIS_URL)', () => {
     const missing = await requestJson(client, 'GET', '/exports/ex_00000000000000000000000000000000')
     expect(missing.status).toBe(404)
     expect(missing.json.code).toBe('KEX_EXPORT_JOB_NOT_FOUND')
+  })
+
+  it('gives a mounted dataset a new job when a run file changes, and fails a queued job whose data changed before it ran', async () => {
+    const project = await makeKilnProject()
+    for (const id of ['1', '2']) await project.writeRun(id)
+    await project.writeSplit('300000000001', { train: ['1', '2'] })
+    const exportsDir = await tempExportsDir()
+    const config = { ...loadConfig({}), exportsDir }
+    const mounted = new KilnProjects(project.root)
+    const jobs = await openExportJobs(config, { catalog: mounted, store: slowStore(new LocalResultStore(exportsDir), 300) })
+    const { client } = await startServer(config, { catalog: mounted, jobs })
+    const body = { dataset_id: '300000000001', split_name: 'train', format: 'openai_chat_jsonl', system_message: '' }
+    // A slow job holds the one slot (EXPORT_JOB_CONCURRENCY=1), so the next one waits in the queue.
+    const blocker = await requestJson(client, 'POST', '/exports', { ...body, system_message: 'first' })
+    const waiting = await requestJson(client, 'POST', '/exports', body)
+    expect(waiting.json.state).toBe('queued')
+    expect((await requestJson(client, 'POST', '/exports', body)).json.id).toBe(waiting.json.id)
+    await project.writeRun('2', { output: 'rewritten' })
+    const changed = await requestJson(client, 'POST', '/exports', body)
+    expect(changed.json.id).not.toBe(waiting.json.id)
+    const failed = await waitForJob(client, waiting.json.id)
+    expect(failed.state).toBe('failed')
+    expect(failed.error).toMatchObject({ statusCode: 409, code: 'KEX_SOURCE_CHANGED' })
+    expect((await waitForJob(client, changed.json.id)).state).toBe('done')
+    expect((await waitForJob(client, blocker.json.id)).state).toBe('done')
+  })
+
+  it('needs the bearer token on every job route when API_TOKEN is set', async () => {
+    const exportsDir = await tempExportsDir()
+    const { client } = await startServer({ ...loadConfig({}), exportsDir, apiToken: 'a-token-of-16-chars!' }, { catalog })
+    for (const [method, path] of [['POST', '/exports'], ['GET', '/exports/ex_1'], ['GET', '/exports/ex_1/file'], ['DELETE', '/exports/ex_1']] as const) {
+      const answer = await requestJson(client, method, path, method === 'POST' ? { dataset_id: DATASET, ...MOUNTED_EXAMPLE } : undefined)
+      expect(answer.status, `${method} ${path}`).toBe(401)
+    }
   })
 
   it('cancels a running job, deletes a finished one, and runs a cancelled one again when it is posted again', async () => {
