@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
-import { describe, expect, it } from 'vitest'
+import { Client } from 'undici'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { EXAMPLE_PROJECT_DIR, loadConfig } from '../../src/config.js'
 import { MOUNTED_EXAMPLE } from '../../src/http/schemas/export-request.js'
 import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
@@ -9,6 +10,7 @@ import { getBytes, requestJson, tempExportsDir, waitForJob } from '../helpers/jo
 import { inlineBody, kilnRun } from '../helpers/kiln-data.js'
 import { startRedis, startWorkerProcess, type TestRedis } from '../helpers/redis.js'
 import { postJson, startServer } from '../helpers/server.js'
+import { startServerProcess } from '../helpers/server-process.js'
 
 /*
  * The BullMQ engine against a real redis-server started by each test on a free port, with worker
@@ -144,6 +146,20 @@ describe('export jobs on BullMQ (REDIS_URL)', () => {
     expect((await waitForJob(client, again.json.id)).state).toBe('done')
     expect((await requestJson(client, 'DELETE', `/exports/${String(created.json.id)}`)).status).toBe(204)
     expect((await requestJson(client, 'GET', `/exports/${String(created.json.id)}`)).status).toBe(404)
+  })
+
+  it('runs jobs in the server itself when EXPORT_WORKERS is on (the default), as `npm start` does', async () => {
+    const redis = await startRedis()
+    const exportsDir = await tempExportsDir()
+    const server = await startServerProcess({ REDIS_URL: redis.url, EXPORTS_DIR: exportsDir })
+    const client = new Client(server.origin, { keepAliveTimeout: 10, keepAliveMaxTimeout: 10 })
+    onTestFinished(async () => { await client.destroy() })
+    const created = await requestJson(client, 'POST', '/exports', { dataset_id: DATASET, ...MOUNTED_EXAMPLE })
+    expect(created.status).toBe(202)
+    const done = await waitForJob(client, created.json.id)
+    expect(done.state).toBe('done')
+    expect((await getBytes(client, done.links.file)).bytes.toString()).toBe(await syncBytes(client, MOUNTED_EXAMPLE))
+    expect(server.logs.some((line) => line.includes('"msg":"export jobs ready"') && line.includes('"engine":"bullmq"'))).toBe(true)
   })
 
   it('refuses to start `kiln-export worker` without REDIS_URL, saying what to set', () => {
