@@ -13,6 +13,7 @@ import overload from './http/plugins/overload.js'
 import shutdown from './http/plugins/shutdown.js'
 import swagger from './http/plugins/swagger.js'
 import datasetRoutes from './http/routes/datasets.js'
+import exportRoutes from './http/routes/exports.js'
 import metaRoutes from './http/routes/meta.js'
 import validateRoutes from './http/routes/validate.js'
 import { LOG_REDACT_PATHS, LOG_SERIALIZERS } from './http/log-redaction.js'
@@ -23,6 +24,7 @@ import { type ExportTuning } from './export/prepare-export.js'
 import { SpoolBudget } from './export/spool.js'
 import { DATASET_FORMATS, FORMAT_ALIASES, type FormatAlias } from './format/index.js'
 import { type DatasetCatalog } from './source/types.js'
+import { openExportJobs, type ExportJobs, type JobsConfig } from './jobs/index.js'
 
 /** What the app needs besides the config; tests inject loggers and resolvers here. */
 export interface AppOptions {
@@ -32,6 +34,11 @@ export interface AppOptions {
   readonly catalog?: DatasetCatalog
   /** Export tuning, used as given (tests force the two-pass path with a tiny buffer and no spool); default: the config's spool. */
   readonly exportTuning?: ExportTuning
+  /**
+   * The export jobs (engine and result store), which the app closes with itself. Default: those
+   * the config names, without workers (the in-process engine runs its jobs anyway).
+   */
+  readonly jobs?: ExportJobs
 }
 
 /** The part of the configuration the app itself uses (the rest is the server's). */
@@ -39,6 +46,7 @@ export type AppConfig = Pick<Config, 'bodyLimit' | 'apiToken' | 'maxConcurrentEx
 | 'exportDeadlineMs' | 'maxEventLoopDelayMs'
 | 'maxHeapUsedBytes' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'formatAliases' | 'pricesFile' | 'validateMaxChars'>
 & Partial<Pick<Config, 'spoolDir' | 'spoolMaxBytes'>>
+& JobsConfig
 
 /**
  * The Fastify logger options for the given logger, with the app's redaction (request URLs without
@@ -110,5 +118,9 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
   const tuning: ExportTuning = options.exportTuning ?? (spool === undefined ? {} : { spool })
   await app.register(datasetRoutes, { catalog: options.catalog, tuning, formats })
   await app.register(validateRoutes, { catalog: options.catalog, formats })
+  const jobs = options.jobs ?? await openExportJobs(config, { catalog: options.catalog, tuning: options.exportTuning })
+  // Closing the app stops the jobs: running ones finish (within the server's shutdown grace).
+  app.addHook('onClose', async () => { await jobs.close() })
+  await app.register(exportRoutes, { jobs, formats, ttlMs: config.exportsTtlMs })
   return app
 }

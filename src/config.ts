@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { getHeapStatistics } from 'node:v8'
 import { Ajv } from 'ajv'
@@ -120,6 +120,42 @@ export const ConfigSchema = Type.Object({
     description: 'Disk bytes the spool files of all running exports may hold at once (default 2 GiB; a 100k-run export spools about 120 MB). ' +
       'An export past it, or on a full disk, streams the rest from a second pass over the runs. 0: no spool (every export runs in two passes).'
   }),
+  /** Redis for export jobs (BullMQ); unset: jobs run in this process. */
+  REDIS_URL: Type.Optional(Type.String({
+    pattern: '^rediss?://',
+    description: 'redis:// or rediss:// URL of the Redis that queues export jobs (BullMQ); every server and `kiln-export worker` given the same URL and EXPORT_QUEUE shares the work. ' +
+      'Unset: jobs run inside this process, results on local disk. Redis should persist (AOF) for queued jobs to survive its restart.'
+  })),
+  /** Folder of export job results (the local result store). */
+  EXPORTS_DIR: Type.Optional(Type.String({
+    minLength: 1,
+    pattern: '^(?!(.*[/\\\\])?\\.\\.([/\\\\]|$))',
+    description: 'Folder where export job results are written (created if missing; must be writable, e.g. a volume when the root file system is read-only). ' +
+      'Shared by every process that runs or serves jobs. Default: kiln-export-results under the OS temp folder.'
+  })),
+  /** An S3-compatible bucket for export job results instead of EXPORTS_DIR. */
+  EXPORTS_S3_URL: Type.Optional(Type.String({ pattern: '^s3://', description: 'An S3-compatible bucket (s3://bucket/prefix) for export job results instead of EXPORTS_DIR.' })),
+  /** How long export job results (and finished jobs) are kept. */
+  EXPORTS_TTL: Type.String({
+    pattern: '^[0-9]+(ms|s|m|h|d)?$',
+    default: '24h',
+    description: 'How long an export job\'s result (and the finished job) is kept: a number of ms, or with a unit (s, m, h, d). Default 24h.'
+  }),
+  /** Whether this server also runs export jobs. */
+  EXPORT_WORKERS: Type.Boolean({
+    default: true,
+    description: 'Run export jobs in this server. false: the server only queues them (REDIS_URL) for `kiln-export worker` processes. Without REDIS_URL jobs always run in the server.'
+  }),
+  /** Export jobs one process runs at once. */
+  EXPORT_JOB_CONCURRENCY: Type.Integer({ minimum: 1, default: 1, description: 'Export jobs one process (server or worker) runs at once. Jobs are CPU-bound: at most the cores.' }),
+  /** BullMQ lock duration: how soon a dead worker's job is redone. */
+  EXPORT_JOB_LOCK_MS: Type.Integer({
+    minimum: 1000,
+    default: 30_000,
+    description: 'With REDIS_URL: a worker renews its lock on a job at half this interval; a job whose worker died (killed, machine lost) is redone by another worker after about this long (up to twice).'
+  }),
+  /** The BullMQ queue name. */
+  EXPORT_QUEUE: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'kiln-export', description: 'With REDIS_URL: the queue name; processes with the same REDIS_URL and queue share jobs.' }),
   /** How long running exports may take to finish after SIGTERM/SIGINT before the process exits anyway. */
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 30_000, description: 'After SIGTERM/SIGINT, how long running exports may take to finish (ms).' })
 }, { additionalProperties: true })
@@ -158,6 +194,28 @@ export interface Config {
   /** Absolute path of the spool folder. */
   readonly spoolDir: string
   readonly spoolMaxBytes: number
+  readonly redisUrl: string | undefined
+  /** Absolute path of the local result store. */
+  readonly exportsDir: string
+  readonly exportsS3Url: string | undefined
+  /** EXPORTS_TTL in ms. */
+  readonly exportsTtlMs: number
+  readonly exportWorkers: boolean
+  readonly exportJobConcurrency: number
+  readonly exportJobLockMs: number
+  readonly exportQueue: string
+}
+
+/** The default EXPORTS_DIR: works for `npm start` with nothing else, and in a container whose /tmp is writable. */
+export const DEFAULT_EXPORTS_DIR = join(tmpdir(), 'kiln-export-results')
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+
+/** `24h`, `30m`, `90s`, `1d` or a number of ms, in ms. */
+export function parseDuration (text: string): number {
+  const match = /^([0-9]+)(ms|s|m|h|d)?$/.exec(text)
+  if (match === null) throw new ConfigError(`Not a duration: ${JSON.stringify(text)}`)
+  return Number(match[1]) * UNIT_MS[(match[2] ?? 'ms') as keyof typeof UNIT_MS]
 }
 
 /** The example Kiln project shipped in the repo (src/ and dist/ both sit one level below the root). */
@@ -211,6 +269,14 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     pricesFile: parsed.PRICES_FILE === undefined ? undefined : resolve(parsed.PRICES_FILE),
     validateMaxChars: parsed.VALIDATE_MAX_CHARS,
     spoolDir: resolve(parsed.SPOOL_DIR ?? tmpdir()),
-    spoolMaxBytes: parsed.SPOOL_MAX_BYTES
+    spoolMaxBytes: parsed.SPOOL_MAX_BYTES,
+    redisUrl: parsed.REDIS_URL,
+    exportsDir: parsed.EXPORTS_DIR === undefined ? DEFAULT_EXPORTS_DIR : resolve(parsed.EXPORTS_DIR),
+    exportsS3Url: parsed.EXPORTS_S3_URL,
+    exportsTtlMs: parseDuration(parsed.EXPORTS_TTL),
+    exportWorkers: parsed.EXPORT_WORKERS,
+    exportJobConcurrency: parsed.EXPORT_JOB_CONCURRENCY,
+    exportJobLockMs: parsed.EXPORT_JOB_LOCK_MS,
+    exportQueue: parsed.EXPORT_QUEUE
   }
 }

@@ -53,6 +53,18 @@ export const OutOfFileHandlesError = defineError<'KEX_OUT_OF_FILE_HANDLES', 503,
   'operators: raise the open-file limit (ulimit -n) or lower MAX_CONNECTIONS', 503)
 export const ShuttingDownError = defineError<'KEX_SHUTTING_DOWN', 503, []>('KEX_SHUTTING_DOWN', 'The service is shutting down: retry on another instance', 503)
 export const ValidationTooLargeError = defineError<'KEX_VALIDATION_TOO_LARGE', 422, [string]>('KEX_VALIDATION_TOO_LARGE', '%s', 422)
+export const ExportJobNotFoundError = defineError<'KEX_EXPORT_JOB_NOT_FOUND', 404, [string]>('KEX_EXPORT_JOB_NOT_FOUND',
+  'Export job %s not found: it never existed, was deleted, or its result expired (EXPORTS_TTL); POST /exports again', 404)
+export const ExportNotReadyError = defineError<'KEX_EXPORT_NOT_READY', 409, [string, string]>('KEX_EXPORT_NOT_READY',
+  'Export job %s is %s: its file can be downloaded once it is done (GET /exports/{id} says when)', 409)
+export const RangeNotSatisfiableError = defineError<'KEX_RANGE_NOT_SATISFIABLE', 416, [string, number]>('KEX_RANGE_NOT_SATISFIABLE',
+  'Range %s cannot be satisfied: the file has %d bytes', 416)
+export const SourceChangedError = defineError<'KEX_SOURCE_CHANGED', 409, [string]>('KEX_SOURCE_CHANGED',
+  'The data of dataset split %s changed after the export job was created: POST /exports again for an export of the data as it is now', 409)
+export const ExportJobFailedError = defineError<'KEX_EXPORT_JOB_FAILED', 500, [number]>('KEX_EXPORT_JOB_FAILED',
+  'The export job failed %d times on an I/O error (reading the data or writing the result; details are in the worker\'s log): POST /exports again to retry', 500)
+export const JobQueueUnavailableError = defineError<'KEX_JOB_QUEUE_UNAVAILABLE', 503, []>('KEX_JOB_QUEUE_UNAVAILABLE',
+  'The export job queue (Redis) does not answer: retry later', 503)
 export const InternalError = defineError<'KEX_INTERNAL', 500, []>('KEX_INTERNAL', 'Internal server error', 500)
 
 const ValidationReportErrorsBase = defineError<'KEX_VALIDATION_REPORT_ERRORS', 422, [string]>('KEX_VALIDATION_REPORT_ERRORS', '%s', 422)

@@ -12,6 +12,7 @@ Commands:
   list       List the dataset splits of a Kiln project folder
   serve      Start the HTTP service (Swagger UI at /docs)
   validate   Check a dataset split before training: problems, provider rules, tokens, cost
+  worker     Run export jobs (POST /exports) from the Redis queue, without an HTTP server
 
 Options:
   -h, --help      Show this help; \`kiln-export <command> --help\` for a command's options
@@ -111,4 +112,22 @@ Options:
   -h, --help                    this help
 
 Exit status: 0 no errors (warnings allowed), 1 the report has errors or the dataset is unknown, 2 usage error.
+`
+
+export const WORKER_HELP = `Usage: kiln-export worker [--project DIR] [--concurrency N]
+
+Run export jobs from the queue in Redis: the jobs servers accept with POST /exports. Needs
+REDIS_URL (the same as the servers', and EXPORT_QUEUE if set); results go to EXPORTS_DIR (or the
+bucket of EXPORTS_S3_URL), which the servers must see too. Start as many as you like, on as many
+machines: each takes EXPORT_JOB_CONCURRENCY jobs at a time. The rest of the configuration comes
+from the environment, as for serve (see the README's Configuration table).
+
+Options:
+  --project DIR      Kiln projects to read (KILN_PROJECTS_DIR; the servers' mount, for mounted exports)
+  --concurrency N    Jobs at once (EXPORT_JOB_CONCURRENCY; default 1)
+  -h, --help         Show this help
+
+SIGTERM/SIGINT stop taking jobs; running ones finish within SHUTDOWN_GRACE_MS, or are redone by
+another worker once their lock expires (EXPORT_JOB_LOCK_MS).
+Exit status: 0 stopped; 2 no REDIS_URL, invalid configuration or usage error.
 `

@@ -6,14 +6,14 @@ import { runCli } from './run.js'
  */
 const argv = process.argv.slice(2)
 
-// `serve` installs its own graceful shutdown; the other commands stop cleanly on the first
+// `serve` and `worker` install their own graceful shutdown; the other commands stop cleanly on the first
 // SIGINT/SIGTERM (an export removes its temp file) and exit at once on the second.
 const controller = new AbortController()
 const onSignal = (): void => {
   if (controller.signal.aborted) process.exit(130)
   controller.abort()
 }
-const trapSignals = argv[0] !== 'serve'
+const trapSignals = argv[0] !== 'serve' && argv[0] !== 'worker'
 if (trapSignals) {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)

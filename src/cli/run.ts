@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { wantsHelp } from './args.js'
-import { EXPORT_HELP, LIST_HELP, PROGRAM_HELP, SERVE_HELP, VALIDATE_HELP } from './help.js'
+import { EXPORT_HELP, LIST_HELP, PROGRAM_HELP, SERVE_HELP, VALIDATE_HELP, WORKER_HELP } from './help.js'
 import { EXIT_OK, EXIT_USAGE, UsageError, say, type CliIo } from './io.js'
 
 interface Command {
@@ -13,7 +13,8 @@ const COMMANDS: Record<string, Command> = {
   export: { help: EXPORT_HELP, run: async (args, io) => (await import('./export-command.js')).exportCommand(args, io) },
   list: { help: LIST_HELP, run: async (args, io) => (await import('./list-command.js')).listCommand(args, io) },
   serve: { help: SERVE_HELP, run: async (args, io) => (await import('./serve-command.js')).serveCommand(args, io) },
-  validate: { help: VALIDATE_HELP, run: async (args, io) => (await import('./validate-command.js')).validateCommand(args, io) }
+  validate: { help: VALIDATE_HELP, run: async (args, io) => (await import('./validate-command.js')).validateCommand(args, io) },
+  worker: { help: WORKER_HELP, run: async (args, io) => (await import('./worker-command.js')).workerCommand(args, io) }
 }
 
 /** The package version (package.json sits two folders above src/cli and dist/cli alike). */

@@ -1,11 +1,17 @@
 import { resolve } from 'node:path'
 import { writeFileAtomically } from '../jsonl/write-file-atomically.js'
+import { setTimeout as delay } from 'node:timers/promises'
 import { download } from './download.js'
+import { downloadJobFile } from './job-download.js'
 import { KilnExportApiError, apiError } from './errors.js'
 import { header } from './headers.js'
 import { Transport } from './transport.js'
 import {
   type CallOptions,
+  type CreateExportBody,
+  type ExportJob,
+  type ExportJobFileResult,
+  type WaitForExportOptions,
   type DatasetSummary,
   type ExportDownload,
   type ExportFileResult,
@@ -133,5 +139,57 @@ export class KilnExportClient {
   async validateDataset (id: string, params: ValidateRequestBody, options: CallOptions = {}): Promise<ValidationReport> {
     const response = await this.transport.send('POST', `datasets/${encodeURIComponent(id)}/validate`, JSON.stringify(params), options, 'application/json')
     return await this.transport.readJson<ValidationReport>(response, 'validate')
+  }
+
+  /**
+   * `POST /exports`: start an export job (the export route's work, written to the result store).
+   * The same request over the same data answers the same job, so calling this again is safe.
+   */
+  async createExport (datasetId: string, body: CreateExportBody, options: CallOptions = {}): Promise<ExportJob> {
+    const response = await this.transport.send('POST', 'exports', JSON.stringify({ dataset_id: datasetId, ...body }), options, 'application/json')
+    if (response.statusCode !== 200 && response.statusCode !== 202) throw await apiError(response)
+    return await this.transport.readJson<ExportJob>({ ...response, statusCode: 200 }, 'exports')
+  }
+
+  /** `GET /exports/{id}`: a job's state and progress (KilnExportApiError 404 `KEX_EXPORT_JOB_NOT_FOUND`). */
+  async getExport (id: string, options: CallOptions = {}): Promise<ExportJob> {
+    return await this.transport.getJson<ExportJob>(`exports/${encodeURIComponent(id)}`, options)
+  }
+
+  /**
+   * Poll a job until it is done (answered) or failed or cancelled (a KilnExportApiError: the
+   * export route's error body for a failure, `KEX_CLIENT_EXPORT_CANCELLED` for a cancelled job).
+   */
+  async waitForExport (id: string, options: WaitForExportOptions = {}): Promise<ExportJob> {
+    for (;;) {
+      const job = await this.getExport(id, options)
+      options.onProgress?.(job)
+      if (job.state === 'done') return job
+      if (job.state === 'failed') {
+        const error = job.error ?? { statusCode: 500, error: 'Internal Server Error', code: 'KEX_EXPORT_JOB_FAILED', message: `Export job ${id} failed` }
+        throw new KilnExportApiError(error.statusCode, error)
+      }
+      if (job.state === 'cancelled') throw new KilnExportApiError(409, { code: 'KEX_CLIENT_EXPORT_CANCELLED', message: `Export job ${id} was cancelled` })
+      await delay(options.intervalMs ?? 1000, undefined, { signal: options.signal })
+    }
+  }
+
+  /**
+   * Download a done job's JSONL into `path`, via `<path>.partial`: a broken download is resumed
+   * from there by the next call (Range), and the whole file's SHA-256 is checked before the rename.
+   */
+  async downloadExport (id: string, path: string, options: CallOptions = {}): Promise<ExportJobFileResult> {
+    const job = await this.getExport(id, options)
+    return await downloadJobFile(this.transport, job, resolve(path), options)
+  }
+
+  /** `DELETE /exports/{id}`: cancel a queued or running job (answers it), or delete a finished one and its result (undefined). */
+  async deleteExport (id: string, options: CallOptions = {}): Promise<ExportJob | undefined> {
+    const response = await this.transport.send('DELETE', `exports/${encodeURIComponent(id)}`, undefined, options, 'application/json')
+    if (response.statusCode === 204) {
+      await response.body.dump()
+      return undefined
+    }
+    return await this.transport.readJson<ExportJob>(response, 'exports')
   }
 }

@@ -56,8 +56,8 @@ export class Transport {
   }
 
   /** Send a request, retrying 503 answers and connection failures before any response. */
-  async send (method: 'GET' | 'POST', path: string, body: string | undefined, options: CallOptions, accept?: string, retries = this.retries): Promise<ResponseData> {
-    const headers: Record<string, string> = { accept: accept ?? (method === 'POST' ? 'application/jsonl, application/json' : 'application/json'), ...this.headers }
+  async send (method: 'GET' | 'POST' | 'DELETE', path: string, body: string | undefined, options: CallOptions, accept?: string, retries = this.retries, extra: Readonly<Record<string, string>> = {}): Promise<ResponseData> {
+    const headers: Record<string, string> = { accept: accept ?? (method === 'POST' ? 'application/jsonl, application/json' : 'application/json'), ...this.headers, ...extra }
     if (body !== undefined) headers['content-type'] = 'application/json'
     for (let attempt = 0; ; attempt++) {
       let response: ResponseData

@@ -4,6 +4,7 @@ import type { ErrorWithReport } from '../http/schemas/error-response.js'
 import type { ExportRequest } from '../http/schemas/export-request.js'
 import type { FormatInfo } from '../http/schemas/format-info.js'
 import type { ValidateRequest } from '../http/schemas/validate-request.js'
+import type { CreateExportRequest, ExportJobBody } from '../http/schemas/exports.js'
 import type { DatasetSummary, SplitSummary } from '../source/types.js'
 import type { ValidationReport } from '../validate/index.js'
 
@@ -21,6 +22,10 @@ export type ValidateRequestBody = ValidateRequest
 export type ExportParams = ExportRequestBody
 /** @deprecated Use ValidateRequestBody. */
 export type ValidateParams = ValidateRequestBody
+/** The body of `POST /exports` without `dataset_id` (createExport takes it apart): the export route's body. */
+export type CreateExportBody = Omit<CreateExportRequest, 'dataset_id'>
+/** An export job, as `GET /exports/{id}` answers it. */
+export type ExportJob = ExportJobBody
 /** The JSON body of every error answer (`report`: a strict export refused by its validation report). */
 export type ApiErrorBody = ErrorWithReport
 export type { DatasetSummary, SplitSummary, DataStrategy, ValidationReport }
@@ -35,7 +40,11 @@ export const CLIENT_OPERATIONS = {
   validateDataset: { method: 'POST', path: '/datasets/{id}/validate' },
   listFormats: { method: 'GET', path: '/formats' },
   health: { method: 'GET', path: '/health' },
-  ready: { method: 'GET', path: '/ready' }
+  ready: { method: 'GET', path: '/ready' },
+  createExport: { method: 'POST', path: '/exports' },
+  getExport: { method: 'GET', path: '/exports/{id}' },
+  downloadExport: { method: 'GET', path: '/exports/{id}/file' },
+  deleteExport: { method: 'DELETE', path: '/exports/{id}' }
 } as const
 
 /** Options of a KilnExportClient. */
@@ -114,4 +123,25 @@ export interface ExportFileResult extends ExportSummary {
   /** The file written (absolute). */
   readonly path: string
   readonly fileName: string | undefined
+}
+
+/** Options of waitForExport. */
+export interface WaitForExportOptions extends CallOptions {
+  /** Hears each status polled (state and progress). */
+  readonly onProgress?: (job: ExportJob) => void
+  /** Time between two polls (ms). Default 1000. */
+  readonly intervalMs?: number
+}
+
+/** What downloadExport wrote. */
+export interface ExportJobFileResult {
+  /** The file written (absolute). */
+  readonly path: string
+  readonly bytes: number
+  readonly lines: number
+  /** Hex SHA-256, checked against the job's. */
+  readonly sha256: string
+  readonly fileName: string
+  /** Bytes already on disk from an earlier, broken download that were kept (0: downloaded whole). */
+  readonly resumedFrom: number
 }

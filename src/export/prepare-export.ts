@@ -46,6 +46,8 @@ export interface PrepareOptions {
   readonly randomToolCallId?: () => string
   /** A private spool file for the lines past `bufferBytes` (spool.ts); without it, two passes. */
   readonly spool?: SpoolOptions
+  /** Hears, after each batch of the check pass, how many of the split's runs were checked (export jobs report it). */
+  readonly onChecked?: (runsChecked: number, runsTotal: number) => void
 }
 
 /** The size knobs of PrepareOptions, set once per app. */
@@ -190,6 +192,8 @@ export async function prepareExport (
         formattedCount++
         if (chunks.length > 0 || phase === 'buffer') keep(chunks, encoder.completedLines - before)
       }
+      checkedCount += batch.length
+      options.onChecked?.(checkedCount, ids.length)
     }
     signal?.throwIfAborted()
 

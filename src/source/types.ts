@@ -39,6 +39,12 @@ export interface DatasetSource {
    * split does not pay an await per run; stops early when `signal` aborts.
    */
   runs (ids: RunIdList, signal?: AbortSignal): AsyncIterable<readonly RunLookup[]>
+  /**
+   * Optional, for sources on disk: a hex digest that changes when what an export of these runs
+   * would read changes (the split file's bytes, each run file's size and times), without reading
+   * the runs. Export jobs use it to tell the same request over the same content (src/jobs/job-id.ts).
+   */
+  contentDigest? (ids: RunIdList, signal?: AbortSignal): Promise<string>
 }
 
 /** Finds dataset splits by id in a source's Kiln projects. */

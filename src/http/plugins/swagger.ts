@@ -24,6 +24,7 @@ export default fp(async (app, options: { tokenRequired?: boolean }) => {
       info: OPENAPI_INFO,
       tags: [
         { name: 'datasets', description: 'Export dataset splits as training files.' },
+        { name: 'exports', description: 'Export jobs: the same export, run in the background and kept in a result store, for large exports, proxies with idle timeouts and several machines.' },
         { name: 'validation', description: 'Check a dataset before training: problems, provider rules, tokens and estimated cost.' },
         { name: 'meta', description: 'Formats, health and documentation.' }
       ],

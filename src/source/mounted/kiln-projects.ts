@@ -1,4 +1,5 @@
-import { realpath } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { lstat, realpath } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { type DatasetSplitData, type RunIdList } from '../../format/index.js'
 import { decodeProject, decodeSplitFile, decodeTask, type Decoded, type ProjectFile, type SplitRecord, type TaskFile } from '../kiln/index.js'
@@ -10,6 +11,7 @@ import {
   DEFAULT_MAX_RUN_FILE_BYTES,
   KilnFileError,
   hasKilnFile,
+  isPlainSegment,
   kilnFileLimit,
   linkNames,
   listFolders,
@@ -42,6 +44,9 @@ interface LocatedSplit extends FoundSplit {
 
 /** Runs per batch: parsing a batch blocks the event loop for a few milliseconds, then it yields. */
 const DEFAULT_BATCH_SIZE = 64
+
+/** Run files stated at once for a content digest. */
+const STAT_BATCH = 256
 
 /** One reader (and worker thread) for every mounted project of the process. */
 const sharedReader = new RunFileReader()
@@ -202,8 +207,38 @@ export class KilnProjects implements ProjectsCatalog {
       runs: (ids: RunIdList, signal?: AbortSignal) => {
         links ??= CHECKS_OPENED_PATH ? Promise.resolve(new Set()) : linkNames(dir)
         return readRunsInOrder(reader, { dir, links, maxBytes }, ids, batchSize, signal)
+      },
+      contentDigest: async (ids: RunIdList, signal?: AbortSignal) => await this.contentDigest(found.file, dir, ids, signal)
+    }
+  }
+
+  /**
+   * The split file's bytes and, per run, its task_run.kiln's size, modification and change times
+   * and inode (lstat: a link is stated, never followed), hashed: a run file rewritten (even to the
+   * same size) or replaced changes its change time, so the digest changes; no run is read.
+   */
+  private async contentDigest (splitFile: string, runsDir: string, ids: RunIdList, signal?: AbortSignal): Promise<string> {
+    const hash = createHash('sha256')
+    let bytes: Buffer
+    try {
+      bytes = readKilnFile(splitFile, this.limit)
+    } catch (err) {
+      throw err instanceof KilnFileError ? unreadableFile(await this.realRoot(), splitFile, err) : err
+    }
+    hash.update(createHash('sha256').update(bytes).digest('hex'))
+    const all = [...ids]
+    for (let start = 0; start < all.length; start += STAT_BATCH) {
+      signal?.throwIfAborted()
+      const names = all.slice(start, start + STAT_BATCH)
+      const stats = await Promise.all(names.map(async (id) => isPlainSegment(id)
+        ? await lstat(join(runsDir, id, 'task_run.kiln'), { bigint: true }).catch((err: NodeJS.ErrnoException) => err.code ?? 'error')
+        : 'invalid'))
+      for (const [i, info] of stats.entries()) {
+        const state = typeof info === 'string' ? info : `${info.size}:${info.mtimeNs}:${info.ctimeNs}:${info.ino}:${info.mode}`
+        hash.update(`\n${names[i] ?? ''}\0${state}`)
       }
     }
+    return hash.digest('hex')
   }
 
   /** One dataset split's summary, or undefined. */
