@@ -151,6 +151,12 @@ describe('the S3 result store', () => {
     expect(await results.get('job-d')).toBeUndefined()
   })
 
+  it('answers no result for a manifest whose data is gone', async () => {
+    const results = store('half')
+    await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'half/job-h.manifest.json', Body: JSON.stringify(manifestFor('job-h', Buffer.alloc(0))) }))
+    expect(await results.get('job-h')).toBeUndefined()
+  })
+
   it('sweeps results older than the TTL (by commit time), data left without a manifest too, and nothing else', async () => {
     const results = store('swept')
     for (const id of ['old-1', 'old-2']) {
@@ -165,8 +171,21 @@ describe('the S3 result store', () => {
 
     expect(await results.sweep(60_000)).toBe(0)
     expect(await keys('swept/')).toHaveLength(7)
-    expect(await results.sweep(60_000, Date.now() + 120_000)).toBe(3)
+    // Counted: results (with manifests); the orphan goes without being counted.
+    expect(await results.sweep(60_000, Date.now() + 120_000)).toBe(2)
     expect(await keys('swept/')).toEqual(['swept/nested/old-3.manifest.json', 'swept/notes.txt'])
+  })
+
+  it('sweeps by the manifest\'s created_at', async () => {
+    const results = store('swept-by-age')
+    const day = 24 * 3600_000
+    for (const [id, age] of [['week-old', 7 * day], ['hour-old', 3600_000]] as const) {
+      const writer = await results.create(id)
+      await writer.write(Buffer.from(id))
+      await writer.commit({ ...manifestFor(id, Buffer.from(id)), created_at: new Date(Date.now() - age).toISOString() })
+    }
+    expect(await results.sweep(day)).toBe(1)
+    expect(await keys('swept-by-age/')).toEqual(['swept-by-age/hour-old.jsonl', 'swept-by-age/hour-old.manifest.json'])
   })
 
   it('fails create with a clear error within seconds when the endpoint is unreachable', async () => {

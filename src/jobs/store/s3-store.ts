@@ -4,6 +4,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -193,7 +194,16 @@ export function createS3Store (options: S3StoreOptions): S3ResultStore {
     async get (jobId) {
       checkJobId(jobId)
       const manifest = await getManifest(jobId)
-      return manifest === undefined ? undefined : { manifest, location: `s3://${bucket}/${keyOf(jobId + DATA_SUFFIX)}` } satisfies StoredResult
+      if (manifest === undefined) return undefined
+      // A manifest without its data (deleted by hand, a delete half done) is no result.
+      const key = keyOf(jobId + DATA_SUFFIX)
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+      } catch (err) {
+        if (isNotFound(err)) return undefined
+        throw unavailable(err, `checking ${key}`)
+      }
+      return { manifest, location: `s3://${bucket}/${key}` } satisfies StoredResult
     },
 
     async read (jobId, range) {
@@ -241,12 +251,24 @@ export function createS3Store (options: S3StoreOptions): S3ResultStore {
         token = page.IsTruncated === true ? page.NextContinuationToken : undefined
       } while (token !== undefined)
       let removed = 0
-      // A result's age is its manifest's (the commit time). Data without a manifest is a commit
-      // that died between its two writes; it goes once it is as old.
-      for (const [jobId, modified] of [...manifests, ...[...data].filter(([id]) => !manifests.has(id))]) {
-        if (!JOB_ID.test(jobId) || now - modified.getTime() < ttlMs) continue
+      // A result's age counts from its manifest's created_at (as in the local store), or from the
+      // manifest's upload when that is unreadable.
+      for (const [jobId, uploaded] of manifests) {
+        if (!JOB_ID.test(jobId)) continue
+        const manifest = await getManifest(jobId).catch((err: unknown) => {
+          if (err instanceof SyntaxError) return undefined
+          throw err
+        })
+        const created = Date.parse(manifest?.created_at ?? '')
+        if (now - (Number.isNaN(created) ? uploaded.getTime() : created) > ttlMs) {
+          await deleteKeys(jobId)
+          removed++
+        }
+      }
+      // Data without a manifest is a commit that died between its two writes: removed by age, not counted.
+      for (const [jobId, uploaded] of data) {
+        if (manifests.has(jobId) || !JOB_ID.test(jobId) || now - uploaded.getTime() <= ttlMs) continue
         await deleteKeys(jobId)
-        removed++
       }
       return removed
     },
@@ -309,13 +331,13 @@ class S3ResultWriter implements ResultWriter {
       this.#state = 'aborted'
       throw this.#failure(failed, 'completing the upload')
     }
-    const { client, bucket, manifestKey, dataKey } = this.#settings
+    const { client, bucket, manifestKey } = this.#settings
     try {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: manifestKey, Body: JSON.stringify(manifest), ContentType: 'application/json' }))
     } catch (err) {
       this.#state = 'aborted'
-      // Without its manifest the data is invisible to `get`; remove it too (sweep would, later).
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: dataKey })).catch(() => {})
+      // The data stays: it may have replaced an earlier commit of this job (the same bytes: a job's
+      // id is a digest of its export), whose manifest still stands. Alone, sweep removes it.
       throw this.#settings.unavailable(err, `writing ${manifestKey}`)
     }
     this.#state = 'committed'
