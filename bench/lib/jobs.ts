@@ -18,7 +18,7 @@ import { MIB, fixed, seconds } from './stats.js'
  * The export jobs scenario (`--only jobs`): a queue of K exports of one project's train split
  * (distinct system messages, so K distinct jobs), drained by 1 and then by 2 worker processes.
  * Each round has its own Redis (`redis-server`, no persistence), one API server with
- * EXPORT_WORKERS=off and a results folder (EXPORTS_DIR) the API and workers share. The jobs are
+ * EXPORT_WORKERS=false and a results folder (EXPORTS_DIR) the API and workers share. The jobs are
  * queued first, then the workers start: the wall time runs from their start to the last job done,
  * start-up included. Memory is each worker's peak RSS (VmHWM), as for the servers.
  *
@@ -151,7 +151,7 @@ export async function drainRound (options: Options, meta: ProjectMeta, jobs: num
   const env = { REDIS_URL: redis.url, EXPORTS_DIR: exportsDir, ...options.serverEnv }
   const started: ServerHandle[] = []
   try {
-    const api = await startKilnServer({ mode: options.server, projectsDir: meta.projectsDir, nodeArgs: options.nodeArgs, env: { ...env, EXPORT_WORKERS: 'off' } })
+    const api = await startKilnServer({ mode: options.server, projectsDir: meta.projectsDir, nodeArgs: options.nodeArgs, env: { ...env, EXPORT_WORKERS: 'false' } })
     started.push(api)
     // An empty body: 400 where the route exists, 404 where it does not (and no job is made).
     const probe = await send('POST', `${api.origin}/exports`, {})

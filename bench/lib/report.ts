@@ -205,7 +205,7 @@ export function renderResults (results: Results): string {
       out.push(`Skipped: ${jobs.skipped}.`)
     } else {
       out.push(`Each job exports the ${count(jobs.lines)}-line train split (${HEADLINE_FORMAT}, ${HEADLINE_STRATEGY}) with its own system message. ` +
-        'Per round: a fresh Redis, one API server with EXPORT_WORKERS=off, the jobs queued, then the worker processes (`kiln-export worker`) started; ' +
+        'Per round: a fresh Redis, one API server with EXPORT_WORKERS=false, the jobs queued, then the worker processes (`kiln-export worker`) started; ' +
         'wall time runs from their start (start-up included) to the last job done. Peak RSS is each worker\'s VmHWM.')
       out.push('')
       const one = jobs.rounds.find((r) => r.workers === 1)

@@ -299,12 +299,13 @@ describe('deploy/kubernetes', () => {
 
   it('points REDIS_URL of both at the Redis Service, and turns the API\'s own workers off', () => {
     for (const name of APP_DEPLOYMENTS) expect(redisProblem(MANIFESTS, name)).toBeUndefined()
-    expect(environment(MANIFESTS, container(MANIFESTS, 'kiln-export-api')).EXPORT_WORKERS).toBe('off')
+    expect(environment(MANIFESTS, container(MANIFESTS, 'kiln-export-api')).EXPORT_WORKERS).toBe('false')
     expect(environment(MANIFESTS, container(MANIFESTS, 'kiln-export-worker')).EXPORT_WORKERS).toBeUndefined()
   })
 
-  it('sets only variables the service reads', () => {
+  it('sets only variables the service reads, to values its configuration accepts', () => {
     expect(unknownVariables(MANIFESTS)).toEqual([])
+    for (const name of APP_DEPLOYMENTS) expect(() => loadConfig(environment(MANIFESTS, container(MANIFESTS, name)))).not.toThrow()
   })
 })
 
