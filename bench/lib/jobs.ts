@@ -10,7 +10,7 @@ import { type ProjectMeta } from '../generate-project.js'
 import { agent } from './client.js'
 import { log } from './measure.js'
 import { HEADLINE_FORMAT, HEADLINE_STRATEGY, type Options } from './options.js'
-import { freePort, startJobWorker, startKilnServer, type ServerHandle } from './processes.js'
+import { freePort, loadAverage, startJobWorker, startKilnServer, type ServerHandle } from './processes.js'
 import { type JobsRound } from './results.js'
 import { MIB, fixed, seconds } from './stats.js'
 
@@ -110,9 +110,13 @@ function downloadLink (job: QueuedJob): string | undefined {
 
 const DONE_STATES = new Set(['done', 'failed', 'cancelled'])
 
-/** Poll every job until each is done; throws when one fails or is cancelled, or after `timeoutMs`. */
-async function waitDone (origin: string, jobs: readonly QueuedJob[], timeoutMs: number): Promise<void> {
+/**
+ * Poll every job until each is done; answers when each was seen done (performance.now()). Throws
+ * when one fails or is cancelled, or after `timeoutMs`.
+ */
+async function waitDone (origin: string, jobs: readonly QueuedJob[], timeoutMs: number): Promise<number[]> {
   const pending = new Set(jobs.map((j) => j.id))
+  const doneAt: number[] = []
   const deadline = Date.now() + timeoutMs
   while (pending.size > 0) {
     for (const id of [...pending]) {
@@ -122,11 +126,13 @@ async function waitDone (origin: string, jobs: readonly QueuedJob[], timeoutMs: 
       if (!DONE_STATES.has(state)) continue
       if (state !== 'done') throw new Error(`job ${id} ended ${state}: ${answer.text.slice(0, 2000)}`)
       pending.delete(id)
+      doneAt.push(performance.now())
     }
-    if (pending.size === 0) return
+    if (pending.size === 0) return doneAt
     if (Date.now() > deadline) throw new Error(`${pending.size} of ${jobs.length} jobs not done after ${seconds(timeoutMs)} s`)
     await sleep(100)
   }
+  return doneAt
 }
 
 /** Lines of a downloaded result. */
@@ -173,8 +179,9 @@ export async function drainRound (options: Options, meta: ProjectMeta, jobs: num
       pool.push(worker)
       started.push(worker)
     }
-    await waitDone(api.origin, queued, 60 * 60_000)
+    const doneAt = await waitDone(api.origin, queued, 60 * 60_000)
     const wallMs = performance.now() - t0
+    const firstDoneMs = Math.min(...doneAt) - t0
     const workerPeakRss = pool.map((w) => w.peakRss())
     const workerCpuS = pool.map((w) => w.cpuSeconds())
     const apiPeakRss = api.peakRss()
@@ -188,9 +195,10 @@ export async function drainRound (options: Options, meta: ProjectMeta, jobs: num
       if (lines !== meta.trainCount) throw new Error(`job ${job.id}: ${lines} lines, expected ${meta.trainCount}`)
       verified++
     }
-    log(`    ${workers} worker${workers === 1 ? '' : 's'}: ${jobs} jobs in ${seconds(wallMs)} s; worker peak RSS ${workerPeakRss.map((b) => fixed(b / MIB)).join(', ')} MiB; ` +
-      `worker CPU ${workerCpuS.map((c) => fixed(c, 1)).join(', ')} s; API peak RSS ${fixed(apiPeakRss / MIB)} MiB; ${verified} of ${jobs} results' lines checked`)
-    return { workers, jobs, wallMs, workerPeakRss, workerCpuS, apiPeakRss, verified }
+    const loadAvg = loadAverage()
+    log(`    ${workers} worker${workers === 1 ? '' : 's'}: ${jobs} jobs in ${seconds(wallMs)} s (first done after ${seconds(firstDoneMs)} s); worker peak RSS ${workerPeakRss.map((b) => fixed(b / MIB)).join(', ')} MiB; ` +
+      `worker CPU ${workerCpuS.map((c) => fixed(c, 1)).join(', ')} s; API peak RSS ${fixed(apiPeakRss / MIB)} MiB; ${verified} of ${jobs} results' lines checked; load average ${fixed(loadAvg, 2)}`)
+    return { workers, jobs, wallMs, firstDoneMs, workerPeakRss, workerCpuS, apiPeakRss, verified, loadAvg }
   } catch (err) {
     for (const handle of started) log(handle.stderr())
     throw err

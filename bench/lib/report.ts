@@ -209,10 +209,10 @@ export function renderResults (results: Results): string {
         'wall time runs from their start (start-up included) to the last job done. Peak RSS is each worker\'s VmHWM.')
       out.push('')
       const one = jobs.rounds.find((r) => r.workers === 1)
-      out.push(table(['workers', 'jobs', 'wall s', 'jobs/s', 'speed-up', 'worker peak RSS MiB', 'worker CPU s', 'API peak RSS MiB', 'results checked'],
-        jobs.rounds.map((r) => [String(r.workers), String(r.jobs), seconds(r.wallMs), fixed(r.jobs / (r.wallMs / 1000), 2),
+      out.push(table(['workers', 'jobs', 'wall s', 'first done s', 'jobs/s', 'speed-up', 'worker peak RSS MiB', 'worker CPU s', 'API peak RSS MiB', 'results checked', 'load avg'],
+        jobs.rounds.map((r) => [String(r.workers), String(r.jobs), seconds(r.wallMs), seconds(r.firstDoneMs), fixed(r.jobs / (r.wallMs / 1000), 2),
           one === undefined ? '' : `${fixed(one.wallMs / r.wallMs, 2)}×`, r.workerPeakRss.map((b) => fixed(b / MIB)).join(', '),
-          r.workerCpuS.map((c) => fixed(c, 1)).join(', '), fixed(r.apiPeakRss / MIB), `${r.verified} of ${r.jobs}`])))
+          r.workerCpuS.map((c) => fixed(c, 1)).join(', '), fixed(r.apiPeakRss / MIB), `${r.verified} of ${r.jobs}`, fixed(r.loadAvg, 1)])))
     }
     out.push('')
   }

@@ -71,6 +71,8 @@ export interface JobsRound {
   readonly jobs: number
   /** From the workers' start to the last job done. */
   readonly wallMs: number
+  /** From the workers' start to the first job done (start-up plus one export). */
+  readonly firstDoneMs: number
   /** Each worker's peak RSS (VmHWM), bytes. */
   readonly workerPeakRss: readonly number[]
   /** Each worker's CPU seconds (all threads). */
@@ -78,6 +80,8 @@ export interface JobsRound {
   readonly apiPeakRss: number
   /** Results whose line count was checked (those the API links to). */
   readonly verified: number
+  /** 1-minute load average when the round ended (above 2: other processes competed for the 2 cores). */
+  readonly loadAvg: number
 }
 
 export interface JobsResult {

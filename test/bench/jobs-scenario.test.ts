@@ -36,12 +36,12 @@ describe('the bench\'s jobs scenario', () => {
         runs: 100_000,
         lines: 80_000,
         rounds: [
-          { workers: 1, jobs: 8, wallMs: 40_000, workerPeakRss: [150 * 1024 * 1024], workerCpuS: [38], apiPeakRss: 90 * 1024 * 1024, verified: 8 },
-          { workers: 2, jobs: 8, wallMs: 20_000, workerPeakRss: [140 * 1024 * 1024, 145 * 1024 * 1024], workerCpuS: [19, 20], apiPeakRss: 90 * 1024 * 1024, verified: 8 }
+          { workers: 1, jobs: 8, wallMs: 40_000, firstDoneMs: 5500, loadAvg: 1, workerPeakRss: [150 * 1024 * 1024], workerCpuS: [38], apiPeakRss: 90 * 1024 * 1024, verified: 8 },
+          { workers: 2, jobs: 8, wallMs: 20_000, firstDoneMs: 5600, loadAvg: 1.5, workerPeakRss: [140 * 1024 * 1024, 145 * 1024 * 1024], workerCpuS: [19, 20], apiPeakRss: 90 * 1024 * 1024, verified: 8 }
         ]
       }
     })
     expect(text).toContain('### Export jobs: a queue of 100,000-run exports drained by worker processes')
-    expect(text).toMatch(/\| 2 \| 8 \| 20\.0\d* \| 0\.40 \| 2\.00× \| 140\.0, 145\.0 \|/)
+    expect(text).toMatch(/\| 2 \| 8 \| 20\.0\d* \| 5\.6\d* \| 0\.40 \| 2\.00× \| 140\.0, 145\.0 \|/)
   })
 })
