@@ -100,6 +100,9 @@ describe('the S3 result store', () => {
 
     const range = await bytesOf(await results.read('job-big', { start: 5 * MiB - 10, end: 5 * MiB + 9 }))
     expect(range.equals(data.subarray(5 * MiB - 10, 5 * MiB + 10))).toBe(true)
+    const tail = await bytesOf(await results.read('job-big', { start: data.length - 3, end: data.length - 1 }))
+    expect(tail.equals(data.subarray(-3))).toBe(true)
+    await expect(results.read('job-big', { start: data.length, end: data.length + 9 })).rejects.toThrow(RangeError)
     expect(await keys('results/')).toEqual(['results/job-big.jsonl', 'results/job-big.manifest.json'])
   })
 
@@ -168,11 +171,14 @@ describe('the S3 result store', () => {
     await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'swept/orphan.jsonl', Body: 'x' }))
     await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'swept/notes.txt', Body: 'x' }))
     await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'swept/nested/old-3.manifest.json', Body: '{}' }))
+    // A manifest that is not JSON ages by its upload time.
+    await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'swept/garbled.manifest.json', Body: 'not json' }))
+    await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'swept/garbled.jsonl', Body: 'x' }))
 
     expect(await results.sweep(60_000)).toBe(0)
-    expect(await keys('swept/')).toHaveLength(7)
+    expect(await keys('swept/')).toHaveLength(9)
     // Counted: results (with manifests); the orphan goes without being counted.
-    expect(await results.sweep(60_000, Date.now() + 120_000)).toBe(2)
+    expect(await results.sweep(60_000, Date.now() + 120_000)).toBe(3)
     expect(await keys('swept/')).toEqual(['swept/nested/old-3.manifest.json', 'swept/notes.txt'])
   })
 

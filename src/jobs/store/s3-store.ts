@@ -145,15 +145,17 @@ export function createS3Store (options: S3StoreOptions): S3ResultStore {
     if (!JOB_ID.test(jobId)) throw new TypeError(`job id ${JSON.stringify(jobId)} cannot name an object (letters, digits, . _ - only)`)
   }
 
+  /** The job's manifest, or undefined; a manifest that is not JSON throws SyntaxError (as in the local store). */
   async function getManifest (jobId: string): Promise<ResultManifest | undefined> {
+    let text: string | undefined
     try {
       const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: keyOf(jobId + MANIFEST_SUFFIX) }))
-      const text = await answer.Body?.transformToString('utf8')
-      return text === undefined ? undefined : JSON.parse(text) as ResultManifest
+      text = await answer.Body?.transformToString('utf8')
     } catch (err) {
       if (isNotFound(err)) return undefined
       throw unavailable(err, `reading the manifest of job ${jobId}`)
     }
+    return text === undefined ? undefined : JSON.parse(text) as ResultManifest
   }
 
   async function deleteKeys (jobId: string): Promise<void> {
@@ -221,6 +223,8 @@ export function createS3Store (options: S3StoreOptions): S3ResultStore {
       } catch (err) {
         if (isNotFound(err)) throw new ResultNotFoundError(`no result for job ${jobId} in ${where}`, { cause: err })
         if (err instanceof ResultNotFoundError) throw err
+        // The caller checks ranges against the manifest's bytes; S3's 416 is not the bucket's fault.
+        if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 416) throw new RangeError(`bytes ${range?.start}-${range?.end} are outside the result of job ${jobId}`, { cause: err })
         throw unavailable(err, `reading ${key}`)
       }
     },
@@ -304,6 +308,8 @@ class S3ResultWriter implements ResultWriter {
   constructor (settings: WriterSettings) {
     this.#settings = settings
     this.#body = new PassThrough({ highWaterMark: MiB })
+    // A failed or aborted body's error reaches us through the upload's promise; never as an unhandled 'error' event.
+    this.#body.on('error', () => {})
     const upload = new Upload({
       client: settings.client,
       params: { Bucket: settings.bucket, Key: settings.dataKey, Body: this.#body, ContentType: 'application/jsonl; charset=utf-8' },
