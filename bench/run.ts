@@ -11,10 +11,14 @@
  * - profile: one --cpu-prof profile of the 100k mounted openai_chat_jsonl export, summarised by category;
  * - breakdown: the pieces of an export timed in isolation (bench/breakdown.ts);
  * - kiln: with KILN_CORE set (Kiln's libs/core; KILN_PYTHON, default python3), Kiln's own
- *   dump_to_file on the same split in the same run, bytes compared (bench/lib/kiln.ts).
+ *   dump_to_file on the same split in the same run, bytes compared (bench/lib/kiln.ts);
+ * - jobs (only with --only jobs): a queue of export jobs (100k runs each) drained by one worker
+ *   process and by two, with a Redis and an API server (bench/lib/jobs.ts); skipped, saying so,
+ *   where the server has no job API.
  *
  * Flags: --quick (2k runs, 1 run each, for smoke tests), --full (adds 1M runs), --runs N, --warmup N,
- * --sizes 10000,100000, --formats-at 100000, --only mounted,formats,inline,concurrent,profile,breakdown,kiln,
+ * --sizes 10000,100000, --formats-at 100000, --only mounted,formats,inline,concurrent,profile,breakdown,kiln,jobs,
+ * --jobs K (8; --quick 4), --jobs-at RUNS (100000), --job-workers 1,2,
  * --server dist|tsx, --out FILE, --from-json FILE (re-render a saved result).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -27,7 +31,7 @@ import { kilnCore, kilnSideBySide } from './lib/kiln.js'
 import { buildServer, startCeilingServer } from './lib/processes.js'
 import { renderResults, writeReport } from './lib/report.js'
 import { machineInfo, type Results } from './lib/results.js'
-import { breakdown, concurrentExports, inlineExport, mountedExport, profileExport } from './lib/scenarios.js'
+import { breakdown, concurrentExports, exportJobs, inlineExport, mountedExport, profileExport } from './lib/scenarios.js'
 import { count, median } from './lib/stats.js'
 
 // bench/lib: options.ts (flags), scenarios.ts (what is run), measure.ts (timing), processes.ts
@@ -108,6 +112,10 @@ async function main (): Promise<void> {
   if (options.only.has('breakdown')) {
     log('\n== breakdown')
     results.breakdown = await breakdown(options, await project(options.profileAt))
+  }
+  if (options.only.has('jobs')) {
+    log('\n== export jobs')
+    results.jobs = await exportJobs(options, await project(options.jobsAt))
   }
   await agent.close()
   const final: Results = { ...results, projects: [...projects.values()].sort((a, b) => a.runs - b.runs), wallSeconds: (performance.now() - started) / 1000 }

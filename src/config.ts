@@ -135,6 +135,13 @@ export const ConfigSchema = Type.Object({
   })),
   /** An S3-compatible bucket for export job results instead of EXPORTS_DIR. */
   EXPORTS_S3_URL: Type.Optional(Type.String({ pattern: '^s3://', description: 'An S3-compatible bucket (s3://bucket/prefix) for export job results instead of EXPORTS_DIR.' })),
+  /** An S3-compatible server for EXPORTS_S3_URL (MinIO, s3rver, ...); unset: AWS S3. */
+  EXPORTS_S3_ENDPOINT: Type.Optional(Type.String({
+    pattern: '^https?://',
+    description: 'The endpoint of an S3-compatible server (MinIO, Ceph, s3rver, ...) for EXPORTS_S3_URL, addressed path-style. Unset: AWS S3. Credentials come from the AWS SDK\'s usual chain (AWS_ACCESS_KEY_ID, a profile, an instance or pod role).'
+  })),
+  /** The AWS region of the EXPORTS_S3_URL bucket. */
+  AWS_REGION: Type.Optional(Type.String({ minLength: 1, description: 'The region of the EXPORTS_S3_URL bucket (default us-east-1; S3-compatible servers mostly ignore it).' })),
   /** How long export job results (and finished jobs) are kept. */
   EXPORTS_TTL: Type.String({
     pattern: '^[0-9]+(ms|s|m|h|d)?$',
@@ -198,6 +205,8 @@ export interface Config {
   /** Absolute path of the local result store. */
   readonly exportsDir: string
   readonly exportsS3Url: string | undefined
+  readonly exportsS3Endpoint: string | undefined
+  readonly awsRegion: string | undefined
   /** EXPORTS_TTL in ms. */
   readonly exportsTtlMs: number
   readonly exportWorkers: boolean
@@ -273,6 +282,8 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>>): 
     redisUrl: parsed.REDIS_URL,
     exportsDir: parsed.EXPORTS_DIR === undefined ? DEFAULT_EXPORTS_DIR : resolve(parsed.EXPORTS_DIR),
     exportsS3Url: parsed.EXPORTS_S3_URL,
+    exportsS3Endpoint: parsed.EXPORTS_S3_ENDPOINT,
+    awsRegion: parsed.AWS_REGION,
     exportsTtlMs: parseDuration(parsed.EXPORTS_TTL),
     exportWorkers: parsed.EXPORT_WORKERS,
     exportJobConcurrency: parsed.EXPORT_JOB_CONCURRENCY,

@@ -11,8 +11,10 @@ export const FORMATS = DATASET_FORMATS
 export const STRATEGIES = ['final_only', 'final_and_intermediate'] as const
 export type Format = DatasetFormat
 export type Strategy = typeof STRATEGIES[number]
-export const SCENARIOS = ['mounted', 'formats', 'inline', 'concurrent', 'profile', 'breakdown', 'kiln'] as const
+export const SCENARIOS = ['mounted', 'formats', 'inline', 'concurrent', 'profile', 'breakdown', 'kiln', 'jobs'] as const
 export type Scenario = typeof SCENARIOS[number]
+/** Scenarios run only when `--only` names them. */
+const ON_REQUEST: readonly Scenario[] = ['jobs']
 
 export const HEADLINE_FORMAT: Format = 'openai_chat_jsonl'
 export const HEADLINE_STRATEGY: Strategy = 'final_only'
@@ -40,6 +42,10 @@ export interface Options {
   readonly nodeArgs: readonly string[]
   readonly serverEnv: Readonly<Record<string, string>>
   readonly breakdownRuns: number
+  /** Jobs in the queue of the jobs scenario, the project size they export, and the worker counts that drain it. */
+  readonly jobs: number
+  readonly jobsAt: number
+  readonly jobWorkers: readonly number[]
   readonly out: string
   readonly argv: readonly string[]
 }
@@ -62,6 +68,9 @@ export function parseOptions (argv: readonly string[]): Options & { fromJson: st
       'node-args': { type: 'string' },
       'server-env': { type: 'string', multiple: true },
       'breakdown-runs': { type: 'string' },
+      jobs: { type: 'string' },
+      'jobs-at': { type: 'string' },
+      'job-workers': { type: 'string' },
       out: { type: 'string' },
       'from-json': { type: 'string' }
     }
@@ -78,7 +87,7 @@ export function parseOptions (argv: readonly string[]): Options & { fromJson: st
   const sizes = ints(values.sizes, quick ? [2000] : values.full ? [10_000, 100_000, 1_000_000] : [10_000, 100_000])
   const mid = sizes.includes(100_000) ? 100_000 : sizes.filter((n) => n < 1_000_000).at(-1) ?? sizes[0] ?? small
   if (values.server !== 'dist' && values.server !== 'tsx') throw new Error('--server must be dist or tsx')
-  const only = values.only === undefined ? new Set<Scenario>(SCENARIOS) : new Set(values.only.split(',').map((s) => s.trim()))
+  const only = values.only === undefined ? new Set<Scenario>(SCENARIOS.filter((s) => !ON_REQUEST.includes(s))) : new Set(values.only.split(',').map((s) => s.trim()))
   for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.join(', ')}`)
   return {
     quick,
@@ -100,6 +109,9 @@ export function parseOptions (argv: readonly string[]): Options & { fromJson: st
       return [pair.slice(0, at), pair.slice(at + 1)]
     })),
     breakdownRuns: one(values['breakdown-runs'], 1),
+    jobs: one(values.jobs, quick ? 4 : 8),
+    jobsAt: one(values['jobs-at'], mid),
+    jobWorkers: ints(values['job-workers'], [1, 2]).filter((n) => n > 0),
     out: values.out ?? (quick ? join(DATA_DIR, 'BENCHMARKS.quick.md') : join(ROOT_DIR, 'BENCHMARKS.md')),
     argv,
     fromJson: values['from-json']

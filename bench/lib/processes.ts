@@ -124,7 +124,8 @@ export interface ServerHandle {
 interface StartOptions {
   readonly args: readonly string[]
   readonly env: Readonly<Record<string, string>>
-  readonly readyPath: string
+  /** The path that answers 200 once the process serves; undefined for a process with no HTTP port (a job worker). */
+  readonly readyPath: string | undefined
   /** Probe: the node process must be the server itself (no wrapper, no child process). */
   readonly label: string
 }
@@ -168,7 +169,7 @@ async function startProcess (options: StartOptions): Promise<ServerHandle> {
   if (pid === undefined) throw new Error(`${options.label} did not start`)
   const origin = `http://127.0.0.1:${port}`
   try {
-    await waitReady(child, origin, options.readyPath, options.label, stderr)
+    if (options.readyPath !== undefined) await waitReady(child, origin, options.readyPath, options.label, stderr)
     assertSingleProcess(pid, options.label)
   } catch (error) {
     child.kill('SIGKILL')
@@ -242,6 +243,19 @@ export async function startKilnServer (options: KilnServerOptions): Promise<Serv
     },
     readyPath: '/health',
     label: 'kiln-export server'
+  })
+}
+
+/** Start `kiln-export worker` (export jobs from REDIS_URL's queue): no port, so no readiness wait. */
+export async function startJobWorker (options: KilnServerOptions & { readonly env: Readonly<Record<string, string>> }): Promise<ServerHandle> {
+  const entry = options.mode === 'dist'
+    ? [join(BUILD_DIR, 'cli', 'main.js')]
+    : ['--import', 'tsx', join(ROOT_DIR, 'src', 'cli', 'main.ts')]
+  return startProcess({
+    args: [...SERVER_NODE_FLAGS, ...(options.nodeArgs ?? []), ...entry, 'worker'],
+    env: { KILN_PROJECTS_DIR: options.projectsDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', NODE_ENV: 'production', ...options.env },
+    readyPath: undefined,
+    label: 'kiln-export worker'
   })
 }
 

@@ -215,6 +215,25 @@ export function renderResults (results: Results): string {
       bd.steps.map((s) => [s.step, fixed(s.ms, 0), fixed((s.ms * 1000) / bd.lines, 1), s.cpuMs === undefined ? '= wall (synchronous)' : fixed(s.cpuMs, 0), s.note ?? '']), ['l', 'r', 'r', 'r', 'l']))
     out.push('')
   }
+  const jobs = results.jobs
+  if (jobs !== undefined) {
+    out.push(`### Export jobs: a queue of ${count(jobs.runs)}-run exports drained by worker processes`)
+    out.push('')
+    if (jobs.skipped !== undefined) {
+      out.push(`Skipped: ${jobs.skipped}.`)
+    } else {
+      out.push(`Each job exports the ${count(jobs.lines)}-line train split (${HEADLINE_FORMAT}, ${HEADLINE_STRATEGY}) with its own system message. ` +
+        'Per round: a fresh Redis, one API server with EXPORT_WORKERS=false, the jobs queued, then the worker processes (`kiln-export worker`) started; ' +
+        'wall time runs from their start (start-up included) to the last job done. Peak RSS is each worker\'s VmHWM.')
+      out.push('')
+      const one = jobs.rounds.find((r) => r.workers === 1)
+      out.push(table(['workers', 'jobs', 'wall s', 'first done s', 'jobs/s', 'speed-up', 'worker peak RSS MiB', 'worker CPU s', 'API peak RSS MiB', 'results checked', 'load avg'],
+        jobs.rounds.map((r) => [String(r.workers), String(r.jobs), seconds(r.wallMs), seconds(r.firstDoneMs), fixed(r.jobs / (r.wallMs / 1000), 2),
+          one === undefined ? '' : `${fixed(one.wallMs / r.wallMs, 2)}×`, r.workerPeakRss.map((b) => fixed(b / MIB)).join(', '),
+          r.workerCpuS.map((c) => fixed(c, 1)).join(', '), fixed(r.apiPeakRss / MIB), `${r.verified} of ${r.jobs}`, fixed(r.loadAvg, 1)])))
+    }
+    out.push('')
+  }
   return out.join('\n')
 }
 

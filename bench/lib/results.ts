@@ -80,6 +80,34 @@ export interface ProfileResult {
   readonly workerBusyUs?: number
 }
 
+/** One drain of the job queue (bench/lib/jobs.ts). */
+export interface JobsRound {
+  readonly workers: number
+  readonly jobs: number
+  /** From the workers' start to the last job done. */
+  readonly wallMs: number
+  /** From the workers' start to the first job done (start-up plus one export). */
+  readonly firstDoneMs: number
+  /** Each worker's peak RSS (VmHWM), bytes. */
+  readonly workerPeakRss: readonly number[]
+  /** Each worker's CPU seconds (all threads). */
+  readonly workerCpuS: readonly number[]
+  readonly apiPeakRss: number
+  /** Results whose line count was checked (those the API links to). */
+  readonly verified: number
+  /** 1-minute load average when the round ended (above 2: other processes competed for the 2 cores). */
+  readonly loadAvg: number
+}
+
+export interface JobsResult {
+  readonly runs: number
+  /** Lines of each job's result (the train split). */
+  readonly lines: number
+  /** Why the scenario did not run (no job API, no redis-server). */
+  readonly skipped?: string
+  readonly rounds: readonly JobsRound[]
+}
+
 export interface Machine {
   readonly cpu: string
   readonly cores: number
@@ -104,6 +132,7 @@ export interface Results {
   profile?: ProfileResult
   breakdown?: BreakdownResult & { readonly runs: number, readonly repeats: number }
   kiln?: KilnResult[]
+  jobs?: JobsResult
   readonly wallSeconds: number
 }
 

@@ -5,11 +5,12 @@ import { join, relative } from 'node:path'
 import type { BreakdownResult } from '../breakdown.js'
 import { type ProjectMeta } from '../generate-project.js'
 import { post } from './client.js'
+import { drainRound } from './jobs.js'
 import { checkTransfer, exportBody, log, measureCeiling, repeatExport, withServer } from './measure.js'
 import { HEADLINE_FORMAT, HEADLINE_STRATEGY, OUT_DIR, PROFILE_DIR, type Format, type Options, type Strategy } from './options.js'
 import { ROOT_DIR, loadAverage, type ServerHandle } from './processes.js'
 import { summarizeProfile, type CpuProfile } from './profile.js'
-import { type ConcurrentResult, type InlineResult, type MountedResult, type ProfileResult } from './results.js'
+import { type ConcurrentResult, type InlineResult, type JobsResult, type JobsRound, type MountedResult, type ProfileResult } from './results.js'
 import { MB, MIB, count, fixed, seconds } from './stats.js'
 
 /* The scenarios of `npm run bench` (see bench/run.ts), each returning its results. */
@@ -140,4 +141,23 @@ export async function breakdown (options: Options, meta: ProjectMeta): Promise<B
   const code = await new Promise<number | null>((resolve) => { child.once('exit', resolve) })
   if (code !== 0) throw new Error(`breakdown failed with code ${String(code)}`)
   return { ...(JSON.parse(out) as BreakdownResult), runs: meta.runs, repeats: options.breakdownRuns }
+}
+
+/**
+ * Export jobs (bench/lib/jobs.ts): a queue of `options.jobs` exports drained by each worker count of
+ * `options.jobWorkers`; skipped, saying why, where the server has no job API.
+ */
+export async function exportJobs (options: Options, meta: ProjectMeta): Promise<JobsResult> {
+  log(`  a queue of ${options.jobs} exports of a ${count(meta.runs)}-run project's train split (${count(meta.trainCount)} lines each), ` +
+    `drained by ${options.jobWorkers.join(' and by ')} worker process(es)`)
+  const rounds: JobsRound[] = []
+  for (const workers of options.jobWorkers) {
+    const round = await drainRound(options, meta, options.jobs, workers)
+    if (typeof round === 'string') {
+      log(`    jobs: skipped: ${round}`)
+      return { runs: meta.runs, lines: meta.trainCount, skipped: round, rounds: [] }
+    }
+    rounds.push(round)
+  }
+  return { runs: meta.runs, lines: meta.trainCount, rounds }
 }

@@ -175,6 +175,7 @@ export async function prepareExport (
 
   // Lines take their tools from the runs unless the request sends them: then one set for all.
   const toolSets = params.tools == null ? new ToolSetCheck() : undefined
+  let checkedCount = 0
   try {
     for await (const batch of source.runs(ids, signal)) {
       // A disk slower than the formatter: wait, rather than queue the lines in memory.

@@ -69,6 +69,7 @@ export function readmeCommands (markdown: string): ReadmeCommand[] {
 const NOT_RUN: Array<[RegExp, string]> = [
   [/^npm (ci|test)\b/, 'installs or tests the checkout itself'],
   [/^(docker|KILN_PROJECTS=\S+ docker) /, 'no Docker engine here (test/deploy/ checks the files)'],
+  [/^(kubectl|kustomize) /, 'no Kubernetes cluster here (test/deploy/kubernetes.test.ts checks the manifests)'],
   [/\/path\/to\//, 'a placeholder path for the reader\'s own projects']
 ]
 const runnable = (command: ReadmeCommand): boolean => !NOT_RUN.some(([pattern]) => pattern.test(command.text))

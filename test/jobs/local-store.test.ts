@@ -69,6 +69,7 @@ describe('the local result store', () => {
     expect(loadConfig({}).exportsTtlMs).toBe(24 * 3_600_000)
     expect(() => loadConfig({ EXPORTS_TTL: '1 day' })).toThrow(ConfigError)
     expect(() => loadConfig({ EXPORTS_DIR: '../results' })).toThrow(ConfigError)
-    await expect(openResultStore(loadConfig({ EXPORTS_S3_URL: 's3://bucket/prefix' }))).rejects.toThrow('EXPORTS_S3_URL support is not in this build')
+    expect((await openResultStore(loadConfig({ EXPORTS_S3_URL: 's3://bucket/prefix', EXPORTS_S3_ENDPOINT: 'http://127.0.0.1:9' }))).kind).toBe('s3')
+    expect(() => loadConfig({ EXPORTS_S3_ENDPOINT: 'ftp://x' })).toThrow(ConfigError)
   })
 })
