@@ -5,6 +5,7 @@ import { delimiter, dirname, join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { EXAMPLE_PROJECT_DIR } from '../../src/config.js'
+import { DATA_STRATEGIES } from '../../src/format/index.js'
 import { KilnProjects } from '../../src/source/mounted/kiln-projects.js'
 import { postJson, startServer } from '../helpers/server.js'
 
@@ -85,7 +86,10 @@ describe('Swagger UI at /docs', () => {
     const exampleNames = await operation.locator('.opblock-section-request-body .examples-select select option').allInnerTexts()
     expect(exampleNames.map((n) => n.trim())).toEqual([
       'Mounted: the example project\'s train split (Jokes v1), with chain of thought',
-      'Inline: two support replies sent in the body'
+      'Inline: two support replies sent in the body',
+      'Inline: Amazon Bedrock (Nova) conversation record with chain of thought (consecutive user turns share one message)',
+      'Inline: the thinking in reasoning_content beside the answer (reasoning models on Fireworks and Together)',
+      'Inline: preference (DPO) pairs from a repair and two rated runs (pair_by rating)'
     ])
     expect(await operation.locator('.authorization__btn').count()).toBe(0)
     // The documented responses: a real JSONL line for 200, and each error status with its own body.
@@ -104,7 +108,7 @@ describe('Swagger UI at /docs', () => {
     await expect.poll(async () => model.innerText(), { timeout: 10_000 }).toContain('One of: ')
     const schemaText = await model.innerText()
     expect(schemaText).toContain('<think>')
-    expect(schemaText).toContain('One of: final_only, final_and_intermediate, final_and_intermediate_r1_compatible, two_message_cot.')
+    expect(schemaText).toContain(`One of: ${DATA_STRATEGIES.join(', ')}.`)
     expect(schemaText).toContain('Output format: one of openai_chat_jsonl, ')
     await operation.locator('.opblock-section-request-body button.tablinks[data-name="example"]').click()
 
