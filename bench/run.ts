@@ -23,6 +23,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
+import { FORMATS as FORMAT_FACTS } from '../src/format/index.js'
 import { ensureProject, type ProjectMeta } from './generate-project.js'
 import { agent } from './lib/client.js'
 import { log } from './lib/measure.js'
@@ -81,7 +82,8 @@ async function main (): Promise<void> {
       if (!all && !options.only.has('mounted')) continue
       log(`\n== ${count(size)} runs: mounted exports`)
       const combos: Array<[Format, Strategy]> = all
-        ? FORMATS.flatMap((format) => STRATEGIES.map((strategy): [Format, Strategy] => [format, strategy]))
+        // Every SFT format (one line per run) with each bench strategy it takes; preference pairs are not measured here.
+        ? FORMATS.filter((format) => FORMAT_FACTS[format].kind === 'sft').flatMap((format) => STRATEGIES.filter((strategy) => FORMAT_FACTS[format].strategies.includes(strategy)).map((strategy): [Format, Strategy] => [format, strategy]))
         : [[HEADLINE_FORMAT, HEADLINE_STRATEGY]]
       for (const [format, strategy] of combos) results.mounted.push(await mountedExport(options, ceiling, meta, format, strategy))
     }

@@ -21,7 +21,7 @@ import { clientErrorHandler, frameworkErrors } from './http/protocol-errors.js'
 import { DATASET_ID_MAX_LENGTH, type FormatName } from './http/schemas/export-request.js'
 import { validatorCompiler } from './http/schema-validator.js'
 import { type ExportTuning } from './export/prepare-export.js'
-import { SpoolBudget } from './export/spool.js'
+import { processSpool } from './export/spool.js'
 import { DATASET_FORMATS, FORMAT_ALIASES, type FormatAlias } from './format/index.js'
 import { type DatasetCatalog } from './source/types.js'
 import { openExportJobs, type ExportJobs, type JobsConfig } from './jobs/index.js'
@@ -111,14 +111,12 @@ export async function buildApp (config: AppConfig, options: AppOptions = {}): Pr
   const formats: FormatName[] = [...DATASET_FORMATS, ...(config.formatAliases ? Object.keys(FORMAT_ALIASES) as FormatAlias[] : [])]
   await app.register(metaRoutes, { formats })
   await app.register(datasetValidator, { pricesFile: config.pricesFile, maxWorkChars: config.validateMaxChars })
-  // One spool budget for every export of the process (SPOOL_MAX_BYTES in SPOOL_DIR).
-  const spool = config.spoolDir === undefined || config.spoolMaxBytes === undefined || config.spoolMaxBytes === 0
-    ? undefined
-    : { dir: config.spoolDir, budget: new SpoolBudget(config.spoolMaxBytes), onStop: (reason: string) => { app.log.info({ reason }, 'export spool stopped growing: the rest of the export is formatted again') } }
+  // One spool budget for every export of the process (SPOOL_MAX_BYTES in SPOOL_DIR), jobs included.
+  const spool = processSpool(config.spoolDir, config.spoolMaxBytes, (reason) => { app.log.info({ reason }, 'export spool stopped growing: the rest of the export is formatted again') })
   const tuning: ExportTuning = options.exportTuning ?? (spool === undefined ? {} : { spool })
   await app.register(datasetRoutes, { catalog: options.catalog, tuning, formats })
   await app.register(validateRoutes, { catalog: options.catalog, formats })
-  const jobs = options.jobs ?? await openExportJobs(config, { catalog: options.catalog, tuning: options.exportTuning })
+  const jobs = options.jobs ?? await openExportJobs(config, { catalog: options.catalog, tuning })
   // Closing the app stops the jobs: running ones finish (within the server's shutdown grace).
   app.addHook('onClose', async () => { await jobs.close() })
   await app.register(exportRoutes, { jobs, formats, ttlMs: config.exportsTtlMs })

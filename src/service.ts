@@ -3,7 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import { type FastifyInstance } from 'fastify'
 import { pino, type Logger, type LoggerOptions } from 'pino'
 import { buildApp } from './app.js'
-import { removeStaleSpools } from './export/spool.js'
+import { processSpool, removeStaleSpools } from './export/spool.js'
 import { ConfigError, type Config } from './config.js'
 import { LOG_REDACT_PATHS } from './http/log-redaction.js'
 import { isOutOfFileHandles } from './out-of-files.js'
@@ -17,7 +17,8 @@ import { openCatalog } from './source/index.js'
  */
 export async function openServiceJobs (config: Config, logger: Logger, catalog: ReturnType<typeof openCatalog>, workers = config.exportWorkers): Promise<ExportJobs> {
   const jobLogger = logger.child({ component: 'export-jobs' })
-  const jobs = await openExportJobs(config, { catalog, log: (level, fields, message) => { jobLogger[level](fields, message) } })
+  const spool = processSpool(config.spoolDir, config.spoolMaxBytes, (reason) => { jobLogger.info({ reason }, 'export spool stopped growing: the rest of the export is formatted again') })
+  const jobs = await openExportJobs(config, { catalog, ...(spool === undefined ? {} : { tuning: { spool } }), log: (level, fields, message) => { jobLogger[level](fields, message) } })
   if (workers) await jobs.engine.startWorkers?.()
   jobs.startSweeping()
   logger.info({ engine: jobs.engine.kind, store: jobs.store.kind, workers: workers || jobs.engine.kind === 'in-process' }, 'export jobs ready')

@@ -53,6 +53,22 @@ export class SpoolBudget {
   }
 }
 
+const budgets = new Map<number, SpoolBudget>()
+
+/**
+ * The spool options of this process for SPOOL_DIR and SPOOL_MAX_BYTES (undefined when 0): one
+ * budget per process, shared by the export route and the export jobs, so the cap holds for both.
+ */
+export function processSpool (dir: string | undefined, maxBytes: number | undefined, onStop?: (reason: string) => void): SpoolOptions | undefined {
+  if (dir === undefined || maxBytes === undefined || maxBytes <= 0) return undefined
+  let budget = budgets.get(maxBytes)
+  if (budget === undefined) {
+    budget = new SpoolBudget(maxBytes)
+    budgets.set(maxBytes, budget)
+  }
+  return { dir, budget, ...(onStop === undefined ? {} : { onStop }) }
+}
+
 /** Where spools go and how much they may hold. */
 export interface SpoolOptions {
   readonly dir: string

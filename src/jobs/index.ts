@@ -4,7 +4,6 @@ import { type ExportTuning } from '../export/prepare-export.js'
 import { splitNotFoundError } from '../format/index.js'
 import { resolveSource } from '../http/resolve-source.js'
 import { type DatasetCatalog } from '../source/types.js'
-import { BullmqEngine } from './engines/bullmq.js'
 import { InProcessEngine } from './engines/in-process.js'
 import { exportJobId, sourceDigest } from './job-id.js'
 import { openResultStore } from './store/open-store.js'
@@ -143,7 +142,8 @@ export async function openExportJobs (config: JobsConfig, options: ExportJobsOpt
   const deps = { catalog: options.catalog, store, tuning: options.tuning }
   const engine: JobEngine = config.redisUrl === undefined
     ? new InProcessEngine(deps, { concurrency: config.exportJobConcurrency, log: options.log })
-    : new BullmqEngine(deps, {
+    // BullMQ and ioredis are loaded only with REDIS_URL: a server without it does not pay their memory.
+    : new (await import('./engines/bullmq.js')).BullmqEngine(deps, {
       redisUrl: config.redisUrl,
       queueName: config.exportQueue,
       concurrency: config.exportJobConcurrency,
