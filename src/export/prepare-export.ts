@@ -65,7 +65,7 @@ export interface PreparedExport {
 
 const MAX_PROBLEMS = 100
 /** Encoded lines waiting for the spool file's writes, at most (then the check pass waits). */
-const MAX_SPOOL_QUEUE_BYTES = 4 * 1024 * 1024
+const MAX_SPOOL_QUEUE_BYTES = 1024 * 1024
 const MAX_RUN_IDS = 1000
 /** Per-run messages in `problems` are cut here so a report of 100 runs stays small. */
 const MAX_PROBLEM_MESSAGE = 1000

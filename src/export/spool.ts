@@ -28,7 +28,7 @@ const openPrivate = async (path: string): Promise<FileHandle> => await open(path
 export const SPOOL_PREFIX = 'kiln-export-spool-'
 
 /** Bytes read back per chunk. */
-const READ_CHUNK_BYTES = 256 * 1024
+const READ_CHUNK_BYTES = 64 * 1024
 
 /** The spool bytes every export of the process may hold at once (SPOOL_MAX_BYTES). */
 export class SpoolBudget {
