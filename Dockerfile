@@ -22,6 +22,9 @@ COPY --from=build /app/dist ./dist
 COPY data ./data
 # The example project, so the image serves something on its own; mount projects over /data.
 COPY examples/kiln-project /data
+# Export job results (EXPORTS_DIR) when a volume is mounted here (docker-compose.yml): owned by node,
+# so a new named volume starts writable for the non-root user.
+RUN mkdir /exports && chown node:node /exports
 USER node
 EXPOSE 3000
 # /health answers 200 while the service is up; node's fetch avoids installing curl.

@@ -5,9 +5,8 @@ import { ProjectProblemError, openCatalog, type DatasetSource } from '../source/
 import { existingFolder, required } from './args.js'
 import { EXIT_DATA_ERROR, UsageError, say, type CliIo } from './io.js'
 
-/** The options `export` and `validate` share: which dataset, which format, which messages. */
-export const DATASET_OPTIONS = {
-  project: { type: 'string' },
+/** The export options `export`, `validate` and `job` share: which dataset, which format, which messages. */
+export const EXPORT_OPTIONS = {
   dataset: { type: 'string' },
   split: { type: 'string' },
   format: { type: 'string' },
@@ -18,6 +17,12 @@ export const DATASET_OPTIONS = {
   'no-tool-calls': { type: 'boolean' },
   tools: { type: 'string' },
   'pair-by': { type: 'string' }
+} as const
+
+/** The options of the commands that read a Kiln project folder (`export`, `validate`): EXPORT_OPTIONS and --project. */
+export const DATASET_OPTIONS = {
+  project: { type: 'string' },
+  ...EXPORT_OPTIONS
 } as const
 
 /** Parsed values of DATASET_OPTIONS. */
@@ -34,10 +39,8 @@ export interface DatasetOptionValues {
   readonly 'pair-by'?: string
 }
 
-/** A checked dataset request of the CLI. */
-export interface DatasetRequest {
-  readonly projectArg: string
-  readonly projectDir: string
+/** The checked export options (no project folder: `job` sends them to a server). */
+export interface ExportOptionsRequest {
   readonly datasetId: string
   readonly format: DatasetFormat
   /** The name given (`vertex_gemini` keeps its name in the file name). */
@@ -52,6 +55,12 @@ export interface DatasetRequest {
   readonly tools: readonly unknown[] | null
   /** --pair-by (preference formats); undefined when not given. */
   readonly pairBy: PairBy | undefined
+}
+
+/** A checked dataset request of the CLI: the export options and the project folder they read. */
+export interface DatasetRequest extends ExportOptionsRequest {
+  readonly projectArg: string
+  readonly projectDir: string
 }
 
 /** The system message from a file: strict UTF-8, one final newline (`\n` or `\r\n`) dropped. */
@@ -75,6 +84,12 @@ export async function readSystemMessageFile (path: string, command: string): Pro
 /** Check the shared options (usage errors name the option) and resolve the project folder. */
 export async function datasetRequest (command: string, values: DatasetOptionValues): Promise<DatasetRequest> {
   const projectArg = required(command, 'project', values.project)
+  const options = await exportOptionsRequest(command, values)
+  return { projectArg, projectDir: await existingFolder(command, 'project', projectArg), ...options }
+}
+
+/** Check the export options (usage errors name the option), without a project folder. */
+export async function exportOptionsRequest (command: string, values: Omit<DatasetOptionValues, 'project'>): Promise<ExportOptionsRequest> {
   const datasetId = required(command, 'dataset', values.dataset)
   const formatName = required(command, 'format', values.format)
   const format = resolveFormat(formatName)
@@ -93,8 +108,6 @@ export async function datasetRequest (command: string, values: DatasetOptionValu
   const messageFile = values['system-message-file']
   const systemMessage = messageFile === undefined ? values['system-message'] : await readSystemMessageFile(messageFile, command)
   return {
-    projectArg,
-    projectDir: await existingFolder(command, 'project', projectArg),
     datasetId,
     format,
     formatName,

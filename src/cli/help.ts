@@ -9,6 +9,7 @@ the HTTP service, straight from a Kiln project folder.
 
 Commands:
   export     Export one split of a dataset split as JSONL (stdout, or a file with -o)
+  job        Run an export job on a running server (POST /exports), wait for it, download it
   list       List the dataset splits of a Kiln project folder
   serve      Start the HTTP service (Swagger UI at /docs)
   validate   Check a dataset split before training: problems, provider rules, tokens, cost
@@ -58,6 +59,41 @@ Options:
 
 Exit status: 0 exported; 1 the data was refused (Kiln's message and the run ids on stderr) or
 writing failed; 2 usage error; 130 interrupted.
+`
+
+export const JOB_HELP = `Usage: kiln-export job --server URL --dataset ID --split NAME --format FORMAT
+         (--system-message TEXT | --system-message-file FILE) (-o FILE | --no-download) [options]
+
+Run an export job on a running kiln-export server (POST /exports): the server checks every run
+and writes the JSONL to its result store; this command waits for it (progress on a terminal),
+then downloads the file to FILE (via FILE.partial, resumed when it is there from an earlier try;
+the whole file's SHA-256 is checked before the rename) and prints the job id, lines, bytes,
+SHA-256 and where the file is. The same request over the same data is the same job: running
+the command again waits for the job an interrupted run left and resumes its download.
+
+Options:
+  --server URL                  The server (KILN_EXPORT_URL), e.g. http://127.0.0.1:3000 (required)
+  --token TOKEN                 The server's API_TOKEN, sent as a bearer token (KILN_EXPORT_TOKEN)
+  --dataset ID                  The dataset split id, on the server (its mounted projects)
+  --split NAME                  The split to export (case-sensitive)
+  --format FORMAT               A format, as for \`kiln-export export\` (see its --help)
+  --strategy STRATEGY           ${DATA_STRATEGIES.join(', ')} (default: final_only)
+  --system-message TEXT         The system message of every example (may be empty)
+  --system-message-file FILE    Read the system message from FILE (UTF-8; one final newline is dropped)
+  --thinking-instructions TEXT  Thinking instructions, as for \`export\`
+  --no-tool-calls               Leave each run's trace (tool calls and responses) out of its line
+  --tools FILE                  OpenAI tool definitions (a JSON array) for every line
+  --pair-by RULE                Preference formats only: repair (default) or rating
+  -o, --output FILE             Download the result to FILE (required unless --no-download)
+  --no-download                 Do not download: print the job and its file's URL once it is done
+  --interval SECONDS            How often to ask the server for the job's state (default 1)
+  --cancel-on-interrupt         On Ctrl-C (SIGINT/SIGTERM), cancel the job (DELETE /exports/{id});
+                                without it, Ctrl-C stops waiting and the job keeps running
+  -h, --help                    Show this help
+
+Exit status: 0 done (and downloaded); 1 the job failed (the server's message, code and run ids on
+stderr), the server cannot be reached or the download failed; 2 usage error (a 400/401 answer
+too); 130 interrupted.
 `
 
 export const LIST_HELP = `Usage: kiln-export list --project DIR [--json]

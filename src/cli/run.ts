@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { wantsHelp } from './args.js'
-import { EXPORT_HELP, LIST_HELP, PROGRAM_HELP, SERVE_HELP, VALIDATE_HELP, WORKER_HELP } from './help.js'
+import { EXPORT_HELP, JOB_HELP, LIST_HELP, PROGRAM_HELP, SERVE_HELP, VALIDATE_HELP, WORKER_HELP } from './help.js'
 import { EXIT_OK, EXIT_USAGE, UsageError, say, type CliIo } from './io.js'
 
 interface Command {
@@ -11,6 +11,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   // Loaded on demand: `list` and `export` never load Fastify, `--help` loads no command at all.
   export: { help: EXPORT_HELP, run: async (args, io) => (await import('./export-command.js')).exportCommand(args, io) },
+  job: { help: JOB_HELP, run: async (args, io) => (await import('./job-command.js')).jobCommand(args, io) },
   list: { help: LIST_HELP, run: async (args, io) => (await import('./list-command.js')).listCommand(args, io) },
   serve: { help: SERVE_HELP, run: async (args, io) => (await import('./serve-command.js')).serveCommand(args, io) },
   validate: { help: VALIDATE_HELP, run: async (args, io) => (await import('./validate-command.js')).validateCommand(args, io) },

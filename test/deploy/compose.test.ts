@@ -18,15 +18,23 @@ const CONFIG_KEYS = Object.keys(ConfigSchema.properties)
 
 interface ComposeVolume { type?: string, source?: string, target?: string, read_only?: boolean }
 interface ComposeService {
+  image?: string
+  build?: unknown
+  command?: string | string[]
+  profiles?: string[]
+  healthcheck?: { test?: string | string[], disable?: boolean }
+  depends_on?: string[] | Record<string, { condition?: string }>
   ports?: Array<string | { host_ip?: string, published?: string | number, target?: number }>
   environment?: Record<string, string | number | boolean | null> | string[]
   volumes?: Array<string | ComposeVolume>
 }
 
-function composeService (text: string): ComposeService {
-  const compose = parseYaml(text) as { services?: Record<string, ComposeService> }
-  const service = compose.services?.['kiln-export']
-  if (service === undefined) throw new Error('docker-compose.yml has no kiln-export service')
+interface ComposeFile { services?: Record<string, ComposeService>, volumes?: Record<string, unknown> }
+
+function composeService (text: string, name = 'kiln-export'): ComposeService {
+  const compose = parseYaml(text) as ComposeFile
+  const service = compose.services?.[name]
+  if (service === undefined) throw new Error(`docker-compose.yml has no ${name} service`)
   return service
 }
 
@@ -56,8 +64,11 @@ function unknownComposeVariables (text: string): string[] {
 }
 
 /** The mount at KILN_PROJECTS_DIR, or a reason it is wrong. */
-function projectsMountProblem (text: string): string | undefined {
-  const service = composeService(text)
+function projectsMountProblem (text: string, name = 'kiln-export'): string | undefined {
+  return serviceProjectsMountProblem(composeService(text, name))
+}
+
+function serviceProjectsMountProblem (service: ComposeService): string | undefined {
   const projectsDir = environment(service).KILN_PROJECTS_DIR
   if (projectsDir === undefined || !projectsDir.startsWith('/')) return 'KILN_PROJECTS_DIR is not set to an absolute path'
   const mounts = (service.volumes ?? []).map(volume).filter((v) => v.target === projectsDir)
@@ -82,6 +93,65 @@ function publishedHosts (text: string, env: Record<string, string> = {}): string
     // `container`, `host:container` (every interface) or `ip:host:container`.
     return parts.length === 3 ? parts[0] ?? '' : '0.0.0.0'
   })
+}
+
+/** The services of the `jobs` profile around the queue: the API that queues, the worker, Redis. */
+const JOB_SERVICES = ['kiln-export-jobs', 'worker'] as const
+
+/**
+ * What is wrong with the `jobs` profile (empty when nothing): the default `up` keeps the API alone,
+ * without Redis; the queueing API and the worker run the API's image (the worker subcommand, with
+ * the server's Node flags), reach the redis service, mount the projects read-only and share one
+ * named EXPORTS_DIR volume with the default API; Redis answers `redis-cli ping`.
+ */
+function jobsProfileProblems (compose: ComposeFile): string[] {
+  const problems: string[] = []
+  const services = compose.services ?? {}
+  const api = services['kiln-export']
+  if (api === undefined) return ['no kiln-export service']
+  if ((api.profiles ?? []).length > 0) problems.push('kiln-export has a profile: the default `docker compose up` would not start it')
+  if (environment(api).REDIS_URL !== undefined) problems.push('kiln-export has REDIS_URL: the default `docker compose up` has no Redis')
+  for (const [name, service] of Object.entries(services)) {
+    if (name !== 'kiln-export' && !(service.profiles ?? []).includes('jobs')) problems.push(`${name} is not in the jobs profile`)
+  }
+  const redis = services.redis
+  if (redis === undefined) return [...problems, 'no redis service']
+  if (!/^redis:7-alpine$/.test(redis.image ?? '')) problems.push(`redis runs ${redis.image ?? 'no image'}`)
+  const ping = [redis.healthcheck?.test ?? []].flat().join(' ')
+  if (!/redis-cli ping/.test(ping)) problems.push('redis has no `redis-cli ping` health check')
+
+  const exportsDir = environment(api).EXPORTS_DIR
+  const exportsVolume = (service: ComposeService): string | undefined =>
+    (service.volumes ?? []).map(volume).find((v) => v.target === exportsDir && v.read_only !== true)?.source
+  const shared = exportsDir === undefined ? undefined : exportsVolume(api)
+  if (shared === undefined || !/^[\w-]+$/.test(shared) || compose.volumes?.[shared] === undefined) problems.push('kiln-export has no named volume at EXPORTS_DIR')
+
+  for (const name of JOB_SERVICES) {
+    const service = services[name]
+    if (service === undefined) {
+      problems.push(`no ${name} service`)
+      continue
+    }
+    const env = environment(service)
+    if (service.image !== api.image || service.build !== undefined) problems.push(`${name} does not run the API's image ${api.image ?? ''}`)
+    let redisHost: string | undefined
+    try {
+      redisHost = new URL(env.REDIS_URL ?? '').hostname
+    } catch {}
+    if (redisHost !== 'redis') problems.push(`${name}'s REDIS_URL (${env.REDIS_URL ?? 'unset'}) is not the redis service`)
+    const dependsOn = Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {})
+    if (!dependsOn.includes('redis')) problems.push(`${name} does not depend on redis`)
+    const mount = serviceProjectsMountProblem(service)
+    if (mount !== undefined) problems.push(`${name}: ${mount}`)
+    if (env.EXPORTS_DIR !== exportsDir || exportsVolume(service) !== shared) problems.push(`${name} does not share the EXPORTS_DIR volume ${shared ?? ''}`)
+    const unknown = Object.keys(env).filter((key) => !CONFIG_KEYS.includes(key))
+    if (unknown.length > 0) problems.push(`${name} sets unknown variables: ${unknown.join(', ')}`)
+  }
+  const command = services.worker?.command
+  if (services.worker !== undefined && JSON.stringify(command) !== JSON.stringify(['node', ...SERVER_NODE_FLAGS, 'dist/cli/main.js', 'worker'])) {
+    problems.push(`the worker runs ${JSON.stringify(command)}, not the worker subcommand`)
+  }
+  return problems
 }
 
 const ofKeyword = (stage: readonly DockerInstruction[], keyword: string): DockerInstruction[] => stage.filter((i) => i.keyword === keyword)
@@ -127,6 +197,14 @@ describe('docker-compose.yml', () => {
   it('mounts the Kiln projects read-only at the path KILN_PROJECTS_DIR points to', () => {
     expect(projectsMountProblem(COMPOSE_TEXT)).toBeUndefined()
   })
+
+  it('has a jobs profile: redis, a worker of the same image and a queueing API, sharing EXPORTS_DIR; plain `up` unchanged', () => {
+    const compose = parseYaml(COMPOSE_TEXT) as ComposeFile
+    expect(jobsProfileProblems(compose)).toEqual([])
+    expect(Object.entries(compose.services ?? {}).filter(([, s]) => (s.profiles ?? []).length === 0).map(([name]) => name)).toEqual(['kiln-export'])
+    expect(environment(composeService(COMPOSE_TEXT, 'worker')).REDIS_URL).toBe('redis://redis:6379')
+    expect(environment(composeService(COMPOSE_TEXT, 'kiln-export-jobs')).EXPORT_WORKERS).toBe('false')
+  })
 })
 
 describe('the Dockerfile\'s runtime stage', () => {
@@ -169,6 +247,23 @@ describe('the deployment checks', () => {
     expect(projectsMountProblem(COMPOSE_TEXT.replace(':/data:ro', ':/projects:ro'))).toBe('0 volumes are mounted at /data')
     // The list syntax of compose is read too.
     expect(unknownComposeVariables('services:\n  kiln-export:\n    environment:\n      - PORT=3000\n      - DEBUG=1\n')).toEqual(['DEBUG'])
+  })
+
+  it('catch a broken jobs profile in docker-compose.yml', () => {
+    const broken = (change: (compose: Required<ComposeFile> & { services: Record<string, ComposeService> }) => void): string[] => {
+      const compose = parseYaml(COMPOSE_TEXT) as Required<ComposeFile> & { services: Record<string, ComposeService> }
+      change(compose)
+      return jobsProfileProblems(compose)
+    }
+    const worker = (c: { services: Record<string, ComposeService> }): ComposeService => c.services.worker ?? {}
+    expect(broken((c) => { worker(c).image = 'other:latest' })).toEqual(['worker does not run the API\'s image kiln-export:latest'])
+    expect(broken((c) => { worker(c).command = ['node', 'dist/server.js'] })).toEqual(['the worker runs ["node","dist/server.js"], not the worker subcommand'])
+    expect(broken((c) => { worker(c).environment = { ...environment(worker(c)), REDIS_URL: 'redis://localhost:6379' } })).toEqual(['worker\'s REDIS_URL (redis://localhost:6379) is not the redis service'])
+    expect(broken((c) => { worker(c).volumes = (worker(c).volumes ?? []).map((v) => typeof v === 'string' ? v.replace(':/data:ro', ':/data') : v) })).toEqual(['worker: /data is mounted read-write'])
+    expect(broken((c) => { worker(c).volumes = (worker(c).volumes ?? []).map((v) => typeof v === 'string' ? v.replace('exports:', 'results:') : v) })).toEqual(['worker does not share the EXPORTS_DIR volume exports'])
+    expect(broken((c) => { delete worker(c).profiles })).toEqual(['worker is not in the jobs profile'])
+    expect(broken((c) => { delete c.services.redis?.healthcheck })).toEqual(['redis has no `redis-cli ping` health check'])
+    expect(broken((c) => { c.services['kiln-export'] = { ...c.services['kiln-export'], profiles: ['jobs'] } })).toContain('kiln-export has a profile: the default `docker compose up` would not start it')
   })
 
   it('catch an unknown ENV, a root user, a missing health check and dev dependencies in the Dockerfile', () => {
