@@ -27,9 +27,11 @@ const POLL_MS = 2000
  * client behind an idle-closing proxy should: a kept-alive connection idle between two polls is
  * one the proxy may be closing as the next request is written on it. No timeouts of its own.
  */
-const viaProxy = new Agent({ pipelining: 0, headersTimeout: 0, bodyTimeout: 0 })
+function proxyClient (): Agent {
+  return new Agent({ pipelining: 0, headersTimeout: 0, bodyTimeout: 0 })
+}
 
-async function syncThroughProxy (origin: string, meta: ProjectMeta): Promise<ProxySync> {
+async function syncThroughProxy (viaProxy: Agent, origin: string, meta: ProjectMeta): Promise<ProxySync> {
   const started = performance.now()
   let ttfbMs: number | undefined
   let status: number | undefined
@@ -57,7 +59,7 @@ async function syncThroughProxy (origin: string, meta: ProjectMeta): Promise<Pro
   }
 }
 
-async function json (method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number, json: any, text: string }> {
+async function json (viaProxy: Agent, method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number, json: any, text: string }> {
   const response = await request(url, {
     method,
     dispatcher: viaProxy,
@@ -73,9 +75,9 @@ async function json (method: 'GET' | 'POST', url: string, body?: unknown): Promi
   return { status: response.statusCode, json: parsed, text }
 }
 
-async function jobThroughProxy (origin: string, meta: ProjectMeta): Promise<ProxyJob> {
+async function jobThroughProxy (viaProxy: Agent, origin: string, meta: ProjectMeta): Promise<ProxyJob> {
   const started = performance.now()
-  const created = await json('POST', `${origin}/exports`, {
+  const created = await json(viaProxy, 'POST', `${origin}/exports`, {
     dataset_id: meta.datasetId,
     split_name: 'train',
     format: HEADLINE_FORMAT,
@@ -89,7 +91,7 @@ async function jobThroughProxy (origin: string, meta: ProjectMeta): Promise<Prox
   let done: any
   for (;;) {
     await sleep(POLL_MS)
-    const answer = await json('GET', `${origin}/exports/${encodeURIComponent(id)}`)
+    const answer = await json(viaProxy, 'GET', `${origin}/exports/${encodeURIComponent(id)}`)
     polls++
     if (answer.status !== 200) throw new Error(`GET /exports/${id}: HTTP ${answer.status}: ${answer.text.slice(0, 2000)}`)
     const state = answer.json?.state
@@ -133,6 +135,7 @@ export async function proxyScenario (options: Options, meta: ProjectMeta): Promi
   const idleMs = options.proxyIdleMs
   log(`  a proxy closing connections idle for ${seconds(idleMs)} s in front of a server on a ${count(meta.runs)}-run project (${count(meta.trainCount)}-line train split, ${HEADLINE_FORMAT})`)
   const exportsDir = await mkdtemp(join(tmpdir(), 'kiln-export-bench-proxy-'))
+  const viaProxy = proxyClient()
   let server: ServerHandle | undefined
   try {
     server = await startKilnServer({
@@ -145,12 +148,12 @@ export async function proxyScenario (options: Options, meta: ProjectMeta): Promi
     const proxy = await startIdleProxy({ target: server.port, idleMs })
     try {
       const origin = `http://127.0.0.1:${proxy.port}`
-      const sync = await syncThroughProxy(origin, meta)
+      const sync = await syncThroughProxy(viaProxy, origin, meta)
       log(sync.outcome === 'completed'
         ? `    sync export through the proxy: completed, TTFB ${seconds(sync.ttfbMs ?? 0)} s, ${seconds(sync.afterMs)} s, ${fixed(sync.bytes / MB)} MB`
         : `    sync export through the proxy: ${sync.outcome} after ${seconds(sync.afterMs)} s (${sync.status === undefined ? 'no response' : `HTTP ${sync.status}`}, ${count(sync.bytes)} body bytes): ${sync.error ?? ''}`)
       const cutBySync = proxy.cut()
-      const job = await jobThroughProxy(origin, meta)
+      const job = await jobThroughProxy(viaProxy, origin, meta)
       log(`    export job through the proxy: POST answered in ${seconds(job.postMs)} s, done after ${seconds(job.doneMs)} s (${job.polls} polls), ` +
         `downloaded ${fixed(job.bytes / MB)} MB in ${seconds(job.downloadMs)} s; SHA-256 ${job.matches ? 'equals' : 'DIFFERS from'} the manifest's`)
       if (!job.matches) throw new Error(`job result: sha256 ${job.sha256} bytes ${job.bytes} lines ${job.lines}; manifest sha256 ${job.manifestSha256}; expected ${meta.trainCount} lines`)
