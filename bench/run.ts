@@ -15,10 +15,15 @@
  * - jobs (only with --only jobs): a queue of export jobs (100k runs each) drained by one worker
  *   process and by two, with a Redis and an API server (bench/lib/jobs.ts); skipped, saying so,
  *   where the server has no job API.
+ * - proxy (only with --only proxy): a loopback proxy closing connections idle for --proxy-idle-ms
+ *   (60 s, as an AWS ALB) in front of a server on the --proxy-at project (1M runs): the sync export
+ *   through it (completed or cut), then an export job through it (POST, polls, download, SHA-256
+ *   checked) (bench/lib/proxy.ts); --quick: 2k runs and 200 ms, where the sync export may or may not be cut.
  *
  * Flags: --quick (2k runs, 1 run each, for smoke tests), --full (adds 1M runs), --runs N, --warmup N,
- * --sizes 10000,100000, --formats-at 100000, --only mounted,formats,inline,concurrent,profile,breakdown,kiln,jobs,
+ * --sizes 10000,100000, --formats-at 100000, --only mounted,formats,inline,concurrent,profile,breakdown,kiln,jobs,proxy,
  * --jobs K (8; --quick 4), --jobs-at RUNS (100000), --job-workers 1,2,
+ * --proxy-idle-ms MS (60000; --quick 200), --proxy-at RUNS (1000000; --quick 2000),
  * --server dist|tsx, --out FILE, --from-json FILE (re-render a saved result).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -30,6 +35,7 @@ import { log } from './lib/measure.js'
 import { FORMATS, HEADLINE_FORMAT, HEADLINE_STRATEGY, OUT_DIR, RESULTS_DIR, STRATEGIES, parseOptions, type Format, type Strategy } from './lib/options.js'
 import { kilnCore, kilnSideBySide } from './lib/kiln.js'
 import { buildServer, startCeilingServer } from './lib/processes.js'
+import { proxyScenario } from './lib/proxy.js'
 import { renderResults, writeReport } from './lib/report.js'
 import { machineInfo, type Results } from './lib/results.js'
 import { breakdown, concurrentExports, exportJobs, inlineExport, mountedExport, profileExport } from './lib/scenarios.js'
@@ -118,6 +124,10 @@ async function main (): Promise<void> {
   if (options.only.has('jobs')) {
     log('\n== export jobs')
     results.jobs = await exportJobs(options, await project(options.jobsAt))
+  }
+  if (options.only.has('proxy')) {
+    log('\n== behind an idle-closing proxy')
+    results.proxy = await proxyScenario(options, await project(options.proxyAt))
   }
   await agent.close()
   const final: Results = { ...results, projects: [...projects.values()].sort((a, b) => a.runs - b.runs), wallSeconds: (performance.now() - started) / 1000 }

@@ -11,10 +11,10 @@ export const FORMATS = DATASET_FORMATS
 export const STRATEGIES = ['final_only', 'final_and_intermediate'] as const
 export type Format = DatasetFormat
 export type Strategy = typeof STRATEGIES[number]
-export const SCENARIOS = ['mounted', 'formats', 'inline', 'concurrent', 'profile', 'breakdown', 'kiln', 'jobs'] as const
+export const SCENARIOS = ['mounted', 'formats', 'inline', 'concurrent', 'profile', 'breakdown', 'kiln', 'jobs', 'proxy'] as const
 export type Scenario = typeof SCENARIOS[number]
 /** Scenarios run only when `--only` names them. */
-const ON_REQUEST: readonly Scenario[] = ['jobs']
+const ON_REQUEST: readonly Scenario[] = ['jobs', 'proxy']
 
 export const HEADLINE_FORMAT: Format = 'openai_chat_jsonl'
 export const HEADLINE_STRATEGY: Strategy = 'final_only'
@@ -46,6 +46,9 @@ export interface Options {
   readonly jobs: number
   readonly jobsAt: number
   readonly jobWorkers: readonly number[]
+  /** The proxy scenario: the proxy's idle timeout (an ALB's 60 s; --quick 200 ms) and the project size. */
+  readonly proxyIdleMs: number
+  readonly proxyAt: number
   readonly out: string
   readonly argv: readonly string[]
 }
@@ -71,6 +74,8 @@ export function parseOptions (argv: readonly string[]): Options & { fromJson: st
       jobs: { type: 'string' },
       'jobs-at': { type: 'string' },
       'job-workers': { type: 'string' },
+      'proxy-idle-ms': { type: 'string' },
+      'proxy-at': { type: 'string' },
       out: { type: 'string' },
       'from-json': { type: 'string' }
     }
@@ -112,6 +117,8 @@ export function parseOptions (argv: readonly string[]): Options & { fromJson: st
     jobs: one(values.jobs, quick ? 4 : 8),
     jobsAt: one(values['jobs-at'], mid),
     jobWorkers: ints(values['job-workers'], [1, 2]).filter((n) => n > 0),
+    proxyIdleMs: one(values['proxy-idle-ms'], quick ? 200 : 60_000),
+    proxyAt: one(values['proxy-at'], quick ? small : 1_000_000),
     out: values.out ?? (quick ? join(DATA_DIR, 'BENCHMARKS.quick.md') : join(ROOT_DIR, 'BENCHMARKS.md')),
     argv,
     fromJson: values['from-json']

@@ -234,6 +234,25 @@ export function renderResults (results: Results): string {
     }
     out.push('')
   }
+  const proxy = results.proxy
+  if (proxy !== undefined) {
+    const { sync, job } = proxy
+    out.push(`### Behind a proxy that closes connections idle for ${seconds(proxy.idleMs)} s: ${count(proxy.runs)}-run project`)
+    out.push('')
+    out.push(`A loopback proxy (\`bench/lib/idle-proxy.ts\`) closes a connection once no byte has passed either way for ${seconds(proxy.idleMs)} s, as an AWS ALB does after 60 s. ` +
+      `Through it, the ${count(proxy.lines)}-line train split (${HEADLINE_FORMAT}, ${HEADLINE_STRATEGY}) by the sync route, then by an export job ` +
+      `(in-process engine; POST, a poll every ${seconds(proxy.pollMs)} s, download, one connection per request). Connections cut by the proxy: ${proxy.cutBySync} during the sync export, ${proxy.cutByJob} during the job.`)
+    out.push('')
+    const syncOutcome = sync.outcome === 'completed'
+      ? 'completed'
+      : `${sync.outcome === 'cut' ? 'cut' : `HTTP ${String(sync.status)}`} after ${seconds(sync.afterMs)} s${sync.status === undefined ? ', no response' : ''}`
+    out.push(table(['through the proxy', 'outcome', 'TTFB s', 'wall s', 'MB', 'lines', 'note'], [
+      ['`POST /datasets/{id}/export`', syncOutcome, sync.ttfbMs === undefined ? '–' : seconds(sync.ttfbMs), seconds(sync.afterMs), fixed(sync.bytes / MB), count(sync.lines), sync.error ?? ''],
+      ['export job', job.matches ? 'completed' : 'DIFFERS', seconds(job.postMs), seconds(job.wallMs), fixed(job.bytes / MB), count(job.lines),
+        `POST ${seconds(job.postMs)} s; done after ${seconds(job.doneMs)} s (${job.polls} polls); download ${seconds(job.downloadMs)} s; SHA-256 ${job.matches ? 'equals' : 'differs from'} the manifest's (${job.sha256.slice(0, 12)}…)`]
+    ], ['l', 'l', 'r', 'r', 'r', 'r', 'l']))
+    out.push('')
+  }
   return out.join('\n')
 }
 

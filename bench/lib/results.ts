@@ -108,6 +108,51 @@ export interface JobsResult {
   readonly rounds: readonly JobsRound[]
 }
 
+/** The sync export through the idle proxy (bench/lib/proxy.ts). */
+export interface ProxySync {
+  /** completed: a 200 and its whole body; failed: another status; cut: the connection closed first. */
+  readonly outcome: 'completed' | 'failed' | 'cut'
+  readonly status?: number
+  /** Request start to the response head, when one arrived. */
+  readonly ttfbMs?: number
+  /** Request start to the end of the body, or to the cut. */
+  readonly afterMs: number
+  /** Body bytes and lines received (before the cut, if cut). */
+  readonly bytes: number
+  readonly lines: number
+  readonly error?: string
+}
+
+/** The export job through the idle proxy: POST, polls, download. */
+export interface ProxyJob {
+  /** How long POST /exports took to answer (it must answer within the idle timeout). */
+  readonly postMs: number
+  /** From the POST to the poll that saw it done. */
+  readonly doneMs: number
+  readonly polls: number
+  readonly downloadMs: number
+  /** From the POST to the last byte of the download. */
+  readonly wallMs: number
+  readonly bytes: number
+  readonly lines: number
+  readonly sha256: string
+  readonly manifestSha256: string
+  /** SHA-256, bytes and lines equal to the job's manifest, and the split's lines. */
+  readonly matches: boolean
+}
+
+export interface ProxyResult {
+  readonly runs: number
+  readonly lines: number
+  readonly idleMs: number
+  readonly pollMs: number
+  readonly sync: ProxySync
+  readonly job: ProxyJob
+  /** Connections the proxy cut for idleness during the sync export, and during the job. */
+  readonly cutBySync: number
+  readonly cutByJob: number
+}
+
 export interface Machine {
   readonly cpu: string
   readonly cores: number
@@ -133,6 +178,7 @@ export interface Results {
   breakdown?: BreakdownResult & { readonly runs: number, readonly repeats: number }
   kiln?: KilnResult[]
   jobs?: JobsResult
+  proxy?: ProxyResult
   readonly wallSeconds: number
 }
 

@@ -1,7 +1,10 @@
 import { type RunIdList } from '../../src/format/index.js'
 import { type DatasetCatalog, type DatasetSource, type RunLookup } from '../../src/source/types.js'
 
-/** Wrap a catalog so that every export's run reads go through `runs` (which may delay, count or change them). */
+/**
+ * Wrap a catalog so that every export's run reads go through `runs` (which may delay, count or change
+ * them). The source's `contentDigest` (the job id's digest, which reads no run) is kept as it is.
+ */
 export function wrappedCatalog (
   inner: DatasetCatalog,
   runs: (source: DatasetSource, ids: RunIdList, signal?: AbortSignal) => AsyncIterable<readonly RunLookup[]>
@@ -12,7 +15,8 @@ export function wrappedCatalog (
     async find (id) {
       const source = await inner.find(id)
       if (source === undefined) return undefined
-      return { split: source.split, runs: (ids, signal) => runs(source, ids, signal) }
+      const wrapped: DatasetSource = { split: source.split, runs: (ids, signal) => runs(source, ids, signal) }
+      return source.contentDigest === undefined ? wrapped : { ...wrapped, contentDigest: source.contentDigest.bind(source) }
     }
   }
 }
