@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto'
+import { exportParams } from '../export/request-params.js'
+import { isPreferenceFormat } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
 import { type ExportJobRequest } from './types.js'
 
@@ -44,18 +46,26 @@ export async function sourceDigest (request: ExportJobRequest, source: DatasetSo
   return hash.digest('hex')
 }
 
-/** The job id: `ex_` and 32 hex digits of SHA-256 over the canonical request and the source digest. */
+/**
+ * The job id: `ex_` and 32 hex digits of SHA-256 over the canonical request and the source digest.
+ * The request is read through exportParams(), the export's own defaults, so a default spelt out is
+ * the same job; a preference format's pairing (`pair_by`, default `repair`) is part of it.
+ */
 export function exportJobId (request: ExportJobRequest, digest: string): string {
+  const params = exportParams(request)
+  const preference = isPreferenceFormat(params.format)
   const canonical = canonicalJson({
     v: 1,
     dataset_id: request.dataset_id,
     split_name: request.split_name,
     format: request.format,
-    data_strategy: request.data_strategy ?? 'final_only',
-    system_message: request.system_message,
-    thinking_instructions: request.thinking_instructions ?? null,
-    include_tool_calls: request.include_tool_calls ?? true,
-    tools: request.tools ?? null,
+    data_strategy: params.dataStrategy,
+    system_message: params.systemMessage,
+    thinking_instructions: params.thinkingInstructions,
+    include_tool_calls: params.includeToolCalls,
+    tools: params.tools,
+    // Only where it means something, so the ids of the other formats' jobs did not change.
+    ...(preference || params.pairBy !== undefined ? { pair_by: params.pairBy ?? 'repair' } : {}),
     source_digest: digest
   })
   return `ex_${sha256(canonical).slice(0, 32)}`

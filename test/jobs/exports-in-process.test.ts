@@ -108,6 +108,30 @@ describe('export jobs, in process (no REDIS_URL)', () => {
     expect(other.json.id).not.toBe(first.json.id)
   })
 
+  it('tells a preference export\'s pairings apart: repair (the default, also spelt out) and rating are two jobs', async () => {
+    const { client } = await server()
+    const runs = [kilnRun('1', { repaired: 'better 1' }), kilnRun('2', { repaired: 'better 2' })]
+    const body = inlineBody(runs, { dataset_id: '100000000001', format: 'openai_preference_jsonl' })
+    const byDefault = await requestJson(client, 'POST', '/exports', body)
+    expect(byDefault.status, JSON.stringify(byDefault.json)).toBe(202)
+    const spelt = await requestJson(client, 'POST', '/exports', { ...body, pair_by: 'repair' })
+    expect(spelt.json.id).toBe(byDefault.json.id)
+    const byRating = await requestJson(client, 'POST', '/exports', { ...body, pair_by: 'rating' })
+    expect(byRating.json.id).not.toBe(byDefault.json.id)
+    const [repairDone, ratingDone] = [await waitForJob(client, byDefault.json.id), await waitForJob(client, byRating.json.id)]
+    expect([repairDone.state, ratingDone.state]).toEqual(['done', 'done'])
+    // Each job's file is its own pairing's export: the bytes and file name the sync route answers.
+    const { dataset_id: _datasetId, ...syncBody } = body
+    for (const [id, pairBy] of [[byDefault.json.id, 'repair'], [byRating.json.id, 'rating']] as const) {
+      const sync = await postJson(client, '/datasets/100000000001/export', { ...syncBody, pair_by: pairBy })
+      expect(sync.status, sync.text).toBe(200)
+      const file = await getBytes(client, `/exports/${String(id)}/file`)
+      expect(file.status).toBe(200)
+      expect(file.bytes.toString('utf8')).toBe(sync.text)
+      expect(file.headers['content-disposition']).toBe(sync.headers['content-disposition'])
+    }
+  })
+
   it('fails a job on bad data with the body the export route answers, and refuses unknown datasets at once', async () => {
     const { client } = await server()
     const body = inlineBody([kilnRun('1'), kilnRun('2', { output: 'not json' })], { format: 'openai_chat_json_schema_jsonl' })
