@@ -3,7 +3,7 @@
  */
 import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
-import { Agent, request } from 'undici'
+import { Agent, request, type Dispatcher } from 'undici'
 
 /** One dispatcher for the whole run: enough connections for the concurrency scenario, no timeouts. */
 export const agent = new Agent({ connections: 64, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 })
@@ -78,4 +78,34 @@ export async function getJson (url: string): Promise<unknown> {
   const response = await request(url, { dispatcher: agent })
   if (response.statusCode !== 200) throw new Error(`GET ${url}: HTTP ${response.statusCode}`)
   return response.body.json()
+}
+
+/** A job as `GET /exports/{id}` and `POST /exports` answer it (the fields the bench reads). */
+export interface JobAnswer {
+  readonly id?: unknown
+  readonly state?: unknown
+  readonly links?: { readonly file?: unknown } | null
+  /** A done job's result: its manifest's SHA-256, bytes and lines. */
+  readonly result?: { readonly sha256?: unknown, readonly bytes?: unknown, readonly lines?: unknown } | null
+}
+
+/**
+ * Send a JSON request and read the answer whatever its status: the body's text, and its JSON when
+ * it parses. `dispatcher`: the shared agent, or another (the proxy scenario's, one connection a request).
+ */
+export async function requestJson (method: 'GET' | 'POST', url: string, body?: unknown, dispatcher: Dispatcher = agent): Promise<{ status: number, json: JobAnswer | undefined, text: string }> {
+  const response = await request(url, {
+    method,
+    dispatcher,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+  })
+  const text = await response.body.text()
+  let json: JobAnswer | undefined
+  try {
+    const parsed: unknown = JSON.parse(text)
+    json = typeof parsed === 'object' && parsed !== null ? parsed as JobAnswer : undefined
+  } catch {
+    json = undefined
+  }
+  return { status: response.statusCode, json, text }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { type ProjectMeta } from '../generate-project.js'
-import { agent } from './client.js'
+import { agent, requestJson } from './client.js'
 import { log } from './measure.js'
 import { HEADLINE_FORMAT, HEADLINE_STRATEGY, type Options } from './options.js'
 import { freePort, loadAverage, startJobWorker, startKilnServer, type ServerHandle } from './processes.js'
@@ -73,22 +73,6 @@ async function ping (port: number): Promise<boolean> {
   })
 }
 
-async function send (method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number, json: unknown, text: string }> {
-  const response = await request(url, {
-    method,
-    dispatcher: agent,
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
-  })
-  const text = await response.body.text()
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: response.statusCode, json, text }
-}
-
 /** The job request of the i-th job: the headline export with its own system message. */
 function jobBody (meta: ProjectMeta, i: number): Record<string, unknown> {
   return {
@@ -120,8 +104,8 @@ async function waitDone (origin: string, jobs: readonly QueuedJob[], timeoutMs: 
   const deadline = Date.now() + timeoutMs
   while (pending.size > 0) {
     for (const id of [...pending]) {
-      const answer = await send('GET', `${origin}/exports/${encodeURIComponent(id)}`)
-      const state = (answer.json as { state?: unknown } | undefined)?.state
+      const answer = await requestJson('GET', `${origin}/exports/${encodeURIComponent(id)}`)
+      const state = answer.json?.state
       if (answer.status !== 200 || typeof state !== 'string') throw new Error(`GET /exports/${id}: HTTP ${answer.status}: ${answer.text.slice(0, 2000)}`)
       if (!DONE_STATES.has(state)) continue
       if (state !== 'done') throw new Error(`job ${id} ended ${state}: ${answer.text.slice(0, 2000)}`)
@@ -160,13 +144,13 @@ export async function drainRound (options: Options, meta: ProjectMeta, jobs: num
     const api = await startKilnServer({ mode: options.server, projectsDir: meta.projectsDir, nodeArgs: options.nodeArgs, env: { ...env, EXPORT_WORKERS: 'false' } })
     started.push(api)
     // An empty body: 400 where the route exists, 404 where it does not (and no job is made).
-    const probe = await send('POST', `${api.origin}/exports`, {})
+    const probe = await requestJson('POST', `${api.origin}/exports`, {})
     if (probe.status === 404) return 'POST /exports answered 404: this build has no job API (issue 16)'
 
     const queued: QueuedJob[] = []
     for (let i = 0; i < jobs; i++) {
-      const answer = await send('POST', `${api.origin}/exports`, jobBody(meta, i))
-      const job = answer.json as { id?: unknown, links?: unknown } | undefined
+      const answer = await requestJson('POST', `${api.origin}/exports`, jobBody(meta, i))
+      const job = answer.json
       if (answer.status !== 202 || typeof job?.id !== 'string') throw new Error(`POST /exports: HTTP ${answer.status}, expected 202 with an id: ${answer.text.slice(0, 2000)}`)
       queued.push({ id: job.id, links: typeof job.links === 'object' && job.links !== null ? job.links as Record<string, unknown> : {} })
     }

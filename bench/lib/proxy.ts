@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, request } from 'undici'
 import { type ProjectMeta } from '../generate-project.js'
+import { requestJson, type JobAnswer } from './client.js'
 import { start as startIdleProxy } from './idle-proxy.js'
 import { exportBody, log } from './measure.js'
 import { HEADLINE_FORMAT, HEADLINE_STRATEGY, type Options } from './options.js'
@@ -59,39 +60,23 @@ async function syncThroughProxy (viaProxy: Agent, origin: string, meta: ProjectM
   }
 }
 
-async function json (viaProxy: Agent, method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number, json: any, text: string }> {
-  const response = await request(url, {
-    method,
-    dispatcher: viaProxy,
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
-  })
-  const text = await response.body.text()
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    parsed = undefined
-  }
-  return { status: response.statusCode, json: parsed, text }
-}
-
 async function jobThroughProxy (viaProxy: Agent, origin: string, meta: ProjectMeta): Promise<ProxyJob> {
   const started = performance.now()
-  const created = await json(viaProxy, 'POST', `${origin}/exports`, {
+  const created = await requestJson('POST', `${origin}/exports`, {
     dataset_id: meta.datasetId,
     split_name: 'train',
     format: HEADLINE_FORMAT,
     data_strategy: HEADLINE_STRATEGY,
     system_message: meta.systemMessage
-  })
+  }, viaProxy)
   const postMs = performance.now() - started
   if (created.status !== 202 || typeof created.json?.id !== 'string') throw new Error(`POST /exports: HTTP ${created.status}, expected 202 with an id: ${created.text.slice(0, 2000)}`)
-  const id: string = created.json.id
+  const { id } = created.json
   let polls = 0
-  let done: any
+  let done: JobAnswer | undefined
   for (;;) {
     await sleep(POLL_MS)
-    const answer = await json(viaProxy, 'GET', `${origin}/exports/${encodeURIComponent(id)}`)
+    const answer = await requestJson('GET', `${origin}/exports/${encodeURIComponent(id)}`, undefined, viaProxy)
     polls++
     if (answer.status !== 200) throw new Error(`GET /exports/${id}: HTTP ${answer.status}: ${answer.text.slice(0, 2000)}`)
     const state = answer.json?.state
@@ -102,7 +87,8 @@ async function jobThroughProxy (viaProxy: Agent, origin: string, meta: ProjectMe
     if (state === 'failed' || state === 'cancelled') throw new Error(`job ${id} ended ${String(state)}: ${answer.text.slice(0, 2000)}`)
   }
   const doneMs = performance.now() - started
-  const link = typeof done.links?.file === 'string' ? done.links.file as string : `/exports/${id}/file`
+  const file = done?.links?.file
+  const link = typeof file === 'string' ? file : `/exports/${id}/file`
   const downloadStarted = performance.now()
   const response = await request(new URL(link, origin).href, { dispatcher: viaProxy })
   if (response.statusCode !== 200) throw new Error(`GET ${link}: HTTP ${response.statusCode}: ${(await response.body.text()).slice(0, 500)}`)
@@ -116,7 +102,7 @@ async function jobThroughProxy (viaProxy: Agent, origin: string, meta: ProjectMe
   }
   const sha256 = hash.digest('hex')
   const downloadMs = performance.now() - downloadStarted
-  const manifestSha256 = String(done.result?.sha256)
+  const manifestSha256 = String(done?.result?.sha256)
   return {
     postMs,
     doneMs,
@@ -127,7 +113,7 @@ async function jobThroughProxy (viaProxy: Agent, origin: string, meta: ProjectMe
     lines,
     sha256,
     manifestSha256,
-    matches: sha256 === manifestSha256 && bytes === done.result?.bytes && lines === done.result?.lines && lines === meta.trainCount
+    matches: sha256 === manifestSha256 && bytes === done?.result?.bytes && lines === done?.result?.lines && lines === meta.trainCount
   }
 }
 
