@@ -1,8 +1,11 @@
+import { type ChunkPool } from './chunk-pool.js'
+
 /**
  * Encodes JSONL lines straight into UTF-8 chunk buffers of about `chunkBytes`. Writing each line
  * into a Buffer as it is made is the cheapest way to get bytes out of the dumper's strings:
  * joining lines into a chunk string first (then encoding it) cost more than formatting them
- * (see BENCHMARKS.md). A chunk is never reused once handed out: the socket may still hold it.
+ * (see BENCHMARKS.md). A chunk is never reused once handed out: the socket or the spool may still
+ * hold it; with a ChunkPool, new chunks come from buffers the pool knows are free again.
  */
 export class LineEncoder {
   private chunk: Buffer
@@ -11,8 +14,8 @@ export class LineEncoder {
   /** Lines in the chunks handed out so far (a chunk holds whole lines only). */
   completedLines = 0
 
-  constructor (private readonly chunkBytes: number) {
-    this.chunk = Buffer.allocUnsafe(chunkBytes)
+  constructor (private readonly chunkBytes: number, private readonly pool?: ChunkPool) {
+    this.chunk = this.newChunk()
   }
 
   /** Add a line; returns the chunks that became full (usually none). */
@@ -47,10 +50,14 @@ export class LineEncoder {
 
   private take (): Buffer {
     const full = this.chunk.subarray(0, this.used)
-    this.chunk = Buffer.allocUnsafe(this.chunkBytes)
+    this.chunk = this.newChunk()
     this.used = 0
     this.completedLines += this.linesInChunk
     this.linesInChunk = 0
     return full
+  }
+
+  private newChunk (): Buffer {
+    return this.pool?.take() ?? Buffer.allocUnsafe(this.chunkBytes)
   }
 }

@@ -12,6 +12,7 @@ import {
   type FormatErrorCode
 } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
+import { ChunkPool } from './chunk-pool.js'
 import { LineEncoder } from './line-encoder.js'
 import { preparePreferenceExport } from './prepare-preference.js'
 import { Spool, type SpoolOptions } from './spool.js'
@@ -61,6 +62,11 @@ export interface PreparedExport {
   readonly skippedRuns?: number
   /** The UTF-8 JSONL body in chunks of whole lines, produced on demand (backpressure-friendly). */
   readonly chunks: AsyncIterable<Buffer>
+  /**
+   * The buffers `chunks` are made in. A consumer that can tell when bytes have left the process
+   * reports it (handedOn, settledUpTo) and the buffers are reused; one that cannot ignores it.
+   */
+  readonly pool?: ChunkPool
 }
 
 const MAX_PROBLEMS = 100
@@ -116,7 +122,8 @@ export async function prepareExport (
   // Small exports are formatted once; larger ones are formatted again while streaming, so the
   // memory an export holds stays small even with several running at once.
   const bufferBytes = options.bufferBytes ?? 1024 * 1024
-  const encoder = new LineEncoder(options.chunkBytes ?? 64 * 1024)
+  const pool = new ChunkPool(options.chunkBytes ?? 64 * 1024)
+  const encoder = new LineEncoder(pool.chunkBytes, pool)
   const { signal } = options
   // A strategy the format does not take is refused here, before any run is read; Kiln's own refusals are per run.
   const formatLine = createLineFormatter({ ...params, randomToolCallId: options.randomToolCallId })
@@ -138,7 +145,7 @@ export async function prepareExport (
   // Lines the spool took; after its writes settle it may hold fewer (a write failed).
   let spooledLines = 0
   // Made before the first run is read (an open and an unlink), so no batch waits for it.
-  const spool = options.spool === undefined ? undefined : await Spool.create(options.spool)
+  const spool = options.spool === undefined ? undefined : await Spool.create(options.spool, pool)
   const closeSpool = (): void => { spool?.close().catch(() => {}) }
   signal?.addEventListener('abort', closeSpool, { once: true })
   const note = (problem: RunProblem): void => {
@@ -221,7 +228,7 @@ export async function prepareExport (
   if (spool !== undefined && spool.lines < spooledLines) {
     // A spool write failed (disk short): what followed it is formatted again, by the second pass.
     tail.length = 0
-    streamEncoder = new LineEncoder(options.chunkBytes ?? 64 * 1024)
+    streamEncoder = new LineEncoder(pool.chunkBytes, pool)
     formatted = bufferedLines + spool.lines
   }
 
@@ -256,6 +263,7 @@ export async function prepareExport (
   return {
     fileName: exportFileName(split.name, params.splitName, params.formatName ?? params.format, params.dataStrategy),
     lineCount: ids.length,
-    chunks: chunks()
+    chunks: chunks(),
+    pool
   }
 }

@@ -11,6 +11,7 @@ import {
   type TaskRunData
 } from '../format/index.js'
 import { type DatasetSource } from '../source/types.js'
+import { ChunkPool } from './chunk-pool.js'
 import { LineEncoder } from './line-encoder.js'
 import { ExportDataError, type ExportParams, type PrepareOptions, type PreparedExport } from './prepare-export.js'
 import { ToolSetCheck, checkRun, missingRunsMessage, type RunProblem } from './run-check.js'
@@ -177,11 +178,12 @@ export async function preparePreferenceExport (
   options: PrepareOptions
 ): Promise<PreparedExport> {
   const { planner, lines } = await planPreferenceExport(source, params, ids, options.signal)
-  const encoder = new LineEncoder(options.chunkBytes ?? 64 * 1024)
+  const pool = new ChunkPool(options.chunkBytes ?? 64 * 1024)
+  const encoder = new LineEncoder(pool.chunkBytes, pool)
   async function * chunks (): AsyncIterable<Buffer> {
     for await (const line of lines()) yield * encoder.add(line.text)
     const last = encoder.flush()
     if (last !== undefined) yield last
   }
-  return { fileName, lineCount: planner.pairCount, skippedRuns: planner.skippedRuns, chunks: chunks() }
+  return { fileName, lineCount: planner.pairCount, skippedRuns: planner.skippedRuns, chunks: chunks(), pool }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { open, readdir, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
+import { type ChunkPool } from './chunk-pool.js'
 
 /*
  * Contract: a private spool file per export, so each line is formatted once.
@@ -18,6 +19,9 @@ import { join } from 'node:path'
  *   spool stops growing and keeps what it holds: those lines are streamed from the file, the rest
  *   by the second pass, as without a spool. A chunk always holds whole lines (LineEncoder), so the
  *   file always ends on a line.
+ * - Memory: with the export's ChunkPool, each chunk goes back to the pool once written, and the
+ *   stream reads the file back into the pool's buffers (chunk-pool.ts), so a long export makes no
+ *   garbage buffers.
  * - Start-up: removeStaleSpools() deletes files a process left in the moment between creating and
  *   unlinking one.
  */
@@ -90,13 +94,13 @@ export class Spool {
   queuedBytes = 0
   private pending: Promise<void> = Promise.resolve()
 
-  private constructor (private readonly handle: FileHandle, private readonly options: SpoolOptions) {}
+  private constructor (private readonly handle: FileHandle, private readonly options: SpoolOptions, private readonly pool?: ChunkPool) {}
 
   /**
    * A new private spool, or undefined when none can be made (the folder is missing or read-only):
    * the export then runs in two passes.
    */
-  static async create (options: SpoolOptions): Promise<Spool | undefined> {
+  static async create (options: SpoolOptions, pool?: ChunkPool): Promise<Spool | undefined> {
     if (options.budget.maxBytes <= 0) return undefined
     const path = join(options.dir, SPOOL_PREFIX + randomBytes(12).toString('hex'))
     let handle: FileHandle
@@ -115,7 +119,7 @@ export class Spool {
         return undefined
       }
     }
-    return new Spool(handle, options)
+    return new Spool(handle, options, pool)
   }
 
   /**
@@ -145,6 +149,8 @@ export class Spool {
             const { bytesWritten } = await this.handle.write(chunk, done, chunk.length - done, offset + done)
             done += bytesWritten
           }
+          // Written: the chunk's only holder was this write.
+          this.pool?.give(chunk)
           offset += chunk.length
         }
       } catch (err) {
@@ -168,10 +174,13 @@ export class Spool {
   /** The spooled bytes, in chunks, from the start. */
   async * read (signal?: AbortSignal): AsyncIterable<Buffer> {
     await this.settle()
+    // The pool's buffers when they are big enough to read in (not the tests' tiny chunks).
+    const pool = this.pool !== undefined && this.pool.chunkBytes >= READ_CHUNK_BYTES ? this.pool : undefined
     let position = 0
     while (position < this.bytes) {
       signal?.throwIfAborted()
-      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, this.bytes - position))
+      const size = Math.min(pool?.chunkBytes ?? READ_CHUNK_BYTES, this.bytes - position)
+      const buffer = pool === undefined ? Buffer.allocUnsafe(size) : pool.take().subarray(0, size)
       const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, position)
       if (bytesRead === 0) throw new Error('The export spool file ended early')
       position += bytesRead

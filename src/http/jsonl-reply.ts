@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { type IncomingMessage } from 'node:http'
+import { ServerResponse, type IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import { create as contentDisposition } from 'content-disposition'
 import { type FastifyReply } from 'fastify'
+import { type ChunkPool } from '../export/chunk-pool.js'
 import { type PreparedExport } from '../export/prepare-export.js'
 import { countLines } from '../jsonl/count-lines.js'
 import { LINE_COUNT_HEADER, LINES_TRAILER, SHA256_TRAILER, SKIPPED_RUNS_TRAILER, SKIPPED_RUN_COUNT_HEADER } from '../jsonl/trailers.js'
@@ -34,6 +35,7 @@ export function sendJsonl (reply: FastifyReply, prepared: PreparedExport, progre
         hash.update(bytes)
         lines += countLines(bytes)
         progress?.sent(bytes.length)
+        handOn?.(bytes)
         yield bytes
       }
     } catch (err) {
@@ -56,7 +58,35 @@ export function sendJsonl (reply: FastifyReply, prepared: PreparedExport, progre
     if (skippedRuns !== undefined) reply.trailer(SKIPPED_RUNS_TRAILER, async () => String(skippedRuns))
     commaSeparateTrailerHeader(reply)
   }
-  return reply.send(Readable.from(counted(), { objectMode: false, highWaterMark: 64 * 1024 }))
+  const body = Readable.from(counted(), { objectMode: false, highWaterMark: 64 * 1024 })
+  const handOn = reuseSettledChunks(body, reply.raw, prepared.pool)
+  return reply.send(body)
+}
+
+/**
+ * Lets the export reuse its chunk buffers (export/chunk-pool.ts) when the body is piped straight
+ * into the response. Then every byte handed on and not yet out of the process is queued either in
+ * the body stream (`readableLength`) or in the response (`writableLength`, which counts a socket
+ * write until the kernel has taken it), in order; framing and headers there only make the count
+ * larger, never a buffer free too early. Piped anywhere else (a compressor, whose queues we cannot
+ * see), nothing is reported and no buffer is reused. Returns what to call on each chunk before it
+ * is handed on.
+ */
+function reuseSettledChunks (body: Readable, response: ServerResponse, pool: ChunkPool | undefined): ((chunk: Buffer) => void) | undefined {
+  if (pool === undefined || !(response instanceof ServerResponse)) return undefined
+  const destinations: unknown[] = []
+  const pipe = body.pipe.bind(body)
+  body.pipe = function pipeAndNote (destination, options) {
+    destinations.push(destination)
+    return pipe(destination, options)
+  }
+  let handed = 0
+  return (chunk) => {
+    const straight = destinations.length === 1 && destinations[0] === response
+    if (straight) pool.settledUpTo(handed - body.readableLength - response.writableLength)
+    handed += chunk.length
+    if (straight) pool.handedOn(chunk, handed)
+  }
 }
 
 /** HTTP/1.1 and later frame bodies in chunks; HTTP/1.0 (and 0.9) clients cannot parse them. */
