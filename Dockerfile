@@ -13,7 +13,9 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
     LOG_FORMAT=json \
-    KILN_PROJECTS_DIR=/data
+    KILN_PROJECTS_DIR=/data \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=1048576
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
@@ -30,5 +32,5 @@ EXPOSE 3000
 # /health answers 200 while the service is up; node's fetch avoids installing curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# Node flags: see src/runtime-flags.ts.
+# Node flags, and the malloc settings in ENV above: see src/runtime-flags.ts.
 CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "dist/server.js"]

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BENCH_DIR } from '../generate-project.js'
-import { SERVER_NODE_FLAGS } from '../../src/runtime-flags.js'
+import { SERVER_ENV, SERVER_NODE_FLAGS } from '../../src/runtime-flags.js'
 
 export const ROOT_DIR = join(BENCH_DIR, '..')
 /**
@@ -158,7 +158,8 @@ async function startProcess (options: StartOptions): Promise<ServerHandle> {
   const port = await freePort()
   const child = spawn(process.execPath, options.args, {
     cwd: ROOT_DIR,
-    env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+    // The malloc settings of `npm start` and the image (SERVER_ENV), then the experiment's own.
+    env: { ...process.env, ...SERVER_ENV, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe']
   })
   let err = ''

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { ConfigSchema } from '../../src/config.js'
 import { COMPOSE_TEXT, DOCKERFILE_TEXT, envNames, finalStage, type DockerInstruction } from './dockerfile.js'
-import { SERVER_NODE_FLAGS } from '../../src/runtime-flags.js'
+import { SERVER_ENV, SERVER_ENV_ASSIGNMENTS, SERVER_NODE_FLAGS } from '../../src/runtime-flags.js'
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }
 
@@ -158,7 +158,7 @@ const ofKeyword = (stage: readonly DockerInstruction[], keyword: string): Docker
 
 /** ENV names of the runtime stage that are neither configuration variables nor NODE_ENV. */
 function unknownDockerfileVariables (text: string): string[] {
-  return ofKeyword(finalStage(text), 'ENV').flatMap(envNames).filter((name) => name !== 'NODE_ENV' && !CONFIG_KEYS.includes(name))
+  return ofKeyword(finalStage(text), 'ENV').flatMap(envNames).filter((name) => name !== 'NODE_ENV' && !(name in SERVER_ENV) && !CONFIG_KEYS.includes(name))
 }
 
 /** The user the image runs as (the runtime stage's last USER), or root. */
@@ -213,11 +213,16 @@ describe('the Dockerfile\'s runtime stage', () => {
     // The exec (JSON) form: node itself is PID 1 and receives SIGTERM.
     expect(cmd.map((i) => JSON.parse(i.text.replace(/^CMD\s+/, '')) as unknown)).toEqual([['node', ...SERVER_NODE_FLAGS, 'dist/server.js']])
     // The compiled server, as in the image; `prestart` (re)builds it, so `npm ci && npm start` still does everything.
-    expect(PACKAGE.scripts.start).toBe(`node ${SERVER_NODE_FLAGS.join(' ')} dist/server.js`)
+    expect(PACKAGE.scripts.start).toBe(`${SERVER_ENV_ASSIGNMENTS.join(' ')} node ${SERVER_NODE_FLAGS.join(' ')} dist/server.js`)
     expect(PACKAGE.scripts.prestart).toBe('npm run build')
   })
 
-  it('sets only configuration variables in ENV, plus NODE_ENV', () => {
+  it('sets the service\'s malloc settings (src/runtime-flags.ts) in ENV, as `npm start` does', () => {
+    const pairs = ofKeyword(finalStage(), 'ENV').flatMap((i) => i.args.filter((a) => a.includes('=')))
+    for (const assignment of SERVER_ENV_ASSIGNMENTS) expect(pairs).toContain(assignment)
+  })
+
+  it('sets only configuration variables in ENV, plus NODE_ENV and the malloc settings', () => {
     expect(ofKeyword(finalStage(), 'ENV').flatMap(envNames)).toContain('NODE_ENV')
     expect(unknownDockerfileVariables(DOCKERFILE_TEXT)).toEqual([])
   })
