@@ -82,6 +82,8 @@ export async function runExportJob (input: JobInput, deps: JobRunnerDeps, report
         lines += countLines(chunk)
         bytes += chunk.length
         await writer.write(chunk)
+        // Written for good: the export may fill this buffer again (chunk-pool.ts).
+        if (writer.releasesChunks === true) prepared.pool?.give(chunk)
         report({ ...progress, lines_written: lines, bytes_written: bytes })
       }
       signal.throwIfAborted()

@@ -58,6 +58,9 @@ class LocalWriter implements ResultWriter {
     private readonly handle: FileHandle
   ) {}
 
+  /** write() resolves after the file took every byte of the chunk. */
+  readonly releasesChunks = true
+
   async write (chunk: Buffer): Promise<void> {
     for (let offset = 0; offset < chunk.length;) {
       const { bytesWritten } = await this.handle.write(chunk, offset)

@@ -30,6 +30,11 @@ export interface ResultManifest {
 /** One result being written. */
 export interface ResultWriter {
   write (chunk: Buffer): Promise<void>
+  /**
+   * True when a resolved write() no longer reads its chunk (the bytes are in the file), so the
+   * export may reuse the buffer (export/chunk-pool.ts); a writer that queues chunks leaves it unset.
+   */
+  readonly releasesChunks?: boolean
   /** makes file + manifest visible under the final key, atomically */
   commit (manifest: ResultManifest): Promise<void>
   /** Drops what was written; the final key is left as it was. */
